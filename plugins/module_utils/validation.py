@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cloudsec.s3 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Input validation done before any AWS call, with messages that name the bad value (pure Python)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Iterable
+
+_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:.+$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def bucket_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid general purpose S3 bucket name, or None when it is.
+
+    Rules from the S3 user guide ("General purpose bucket naming rules").
+    """
+    if not isinstance(name, str) or not name:
+        return "a bucket name must be a non-empty string"
+    if not 3 <= len(name) <= 63:
+        return "must be between 3 and 63 characters long"
+    if not _BUCKET_CHARS.match(name):
+        return "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "must not contain two adjacent periods or a period next to a hyphen"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return "must not be formatted as an IP address"
+    for prefix in _RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"must not start with the reserved prefix {prefix!r}"
+    for suffix in _RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"must not end with the reserved suffix {suffix!r}"
+    return None
+
+
+def validate_bucket_name(name: object, option: str = "bucket") -> str:
+    problem = bucket_name_problem(name)
+    if problem:
+        raise ValueError(f"Invalid bucket name {name!r} in {option}: {problem}")
+    return name  # type: ignore[return-value]
+
+
+def validate_bucket_names(names: Iterable[object], option: str = "buckets") -> list[str]:
+    """Validated, de-duplicated names in their original order."""
+    seen: dict[str, None] = {}
+    for name in names:
+        seen[validate_bucket_name(name, option)] = None
+    return list(seen)
+
+
+def validate_arn(value: object, option: str = "principal") -> str:
+    if not isinstance(value, str) or not _ARN.match(value):
+        raise ValueError(f"Invalid ARN {value!r} in {option}: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")
+    return value
+
+
+def validate_account_id(value: object, option: str = "account_id") -> str:
+    if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
+        raise ValueError(f"Invalid AWS account id {value!r} in {option}: expected 12 digits")
+    return value
