@@ -1,0 +1,1382 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cloudsec.s3 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Local IAM / S3 request evaluation and "is this bucket public" analysis (pure Python).
+
+The rules follow AWS's published policy evaluation logic (IAM User Guide, "Policy evaluation logic",
+"Cross-account policy evaluation logic", "Permissions boundaries", "Session policies", "NotPrincipal";
+S3 User Guide, "Access control list (ACL) overview", "Blocking public access" / "The meaning of public").
+
+Usage::
+
+    identity = PrincipalPolicies.build(identity=[("alice-inline", "user-inline", doc), ...])
+    bucket = BucketContext(account_id="111122223333", bucket_policy=policy_text, acl=get_bucket_acl_response)
+    decision = evaluate(Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject",
+                                "arn:aws:s3:::bucket/key", {"aws:SecureTransport": True}), identity, bucket)
+
+Policies are compiled once (:func:`compile_policy`): actions into sets and one regex, resources into matchers,
+principals into lookup sets and conditions into typed operator nodes; per-action candidate statements are cached.
+
+Modelled and deliberately not modelled:
+
+* Explicit deny in any policy (identity, boundary, session, bucket policy) wins.
+* Same account: an identity-based allow (limited by the permissions boundary and session policies) or a
+  resource-based allow suffices. A bucket-policy allow naming the IAM user, the assumed-role session ARN or
+  everyone (for a user) is not limited by the boundary or session policies; one naming the role ARN (or everyone,
+  for a role session) is limited by them, as AWS documents. A grant to the account (``123456789012`` /
+  ``arn:aws:iam::123456789012:root``, or an ACL grant to the account's canonical id) delegates to IAM and does not
+  by itself allow an IAM user or role.
+* Cross account: both the identity side (in the caller's account) and the resource side must allow.
+* The account root user has every permission in its own account (boundaries and identity policies do not apply
+  to it); cross-account it still needs the resource side.
+* Anonymous callers and AWS service principals need the resource side (bucket policy or ACL) alone.
+* Block Public Access: ``RestrictPublicBuckets`` (bucket or account) ignores the allows of a public bucket policy
+  for callers outside the bucket account (anonymous included) except AWS service principals;
+  ``IgnorePublicAcls`` ignores ACL grants to AllUsers / AuthenticatedUsers; ``BucketOwnerEnforced`` ignores ACLs.
+* Not modelled: SCPs, RCPs, VPC endpoint policies, KMS key policies, object ownership of objects written by other
+  accounts, access-point delegation of requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import ipaddress
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from functools import lru_cache
+from typing import Any
+
+from ansible_collections.cloudsec.s3.plugins.module_utils.policy import VERSION_2012
+from ansible_collections.cloudsec.s3.plugins.module_utils.policy import parse_policy
+
+ALLOWED = "allowed"
+IMPLICIT_DENY = "implicit_deny"
+EXPLICIT_DENY = "explicit_deny"
+
+ALL_USERS_URI = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS_URI = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+LOG_DELIVERY_URI = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+
+# How a resource-side grant reaches the caller (see module docstring).
+_DIRECT = 3  # names the user / session itself, or everyone (for a user, anonymous or service caller)
+_ROLE = 2  # names the role of a session (or everyone, for a role session): limited by boundary / session policies
+_ACCOUNT = 1  # names the caller's account: delegation, needs the identity side
+
+# Broadest aws:SourceIp networks still counted as restricting ("not too broad") for Block Public Access.
+MIN_RESTRICTING_IPV4_PREFIX = 8
+MIN_RESTRICTING_IPV6_PREFIX = 32
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """One statement of one policy: where a decision came from."""
+
+    policy_name: str
+    policy_type: str
+    sid: str | None
+    index: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"policy_name": self.policy_name, "policy_type": self.policy_type, "sid": self.sid, "index": self.index}
+
+
+@dataclass
+class Decision:
+    """The outcome of :func:`evaluate`.
+
+    ``deciding``: for ``explicit_deny`` the matching Deny statements; for ``allowed`` the Allow statements that made
+    it (identity, boundary and session allows, bucket-policy statements or ACL grants as ``policy_type="acl"`` with
+    the grant index); empty for ``implicit_deny``. ``reason`` explains in one sentence; ``details`` gives per policy
+    kind ``allow`` / ``deny`` / ``none`` / ``not_applicable`` / ``ignored``.
+    """
+
+    decision: str
+    deciding: list[StatementRef] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reason: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == ALLOWED
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "deciding_statements": [ref.as_dict() for ref in self.deciding],
+            "warnings": list(self.warnings),
+            "reason": self.reason,
+            "details": dict(self.details),
+        }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# the caller
+
+
+_IAM_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<rest>.+)$")
+
+
+class Principal:
+    """Who makes a request: an IAM user, a role (session), a federated user, the account root, an AWS service or
+    nobody (anonymous). Build one with :meth:`from_arn`, :meth:`anonymous` or :meth:`service`."""
+
+    __slots__ = ("account_id", "arn", "canonical_id", "key", "kind", "name", "partition", "session_name", "userid")
+
+    def __init__(
+        self,
+        kind: str,
+        arn: str | None = None,
+        account_id: str | None = None,
+        name: str | None = None,
+        session_name: str | None = None,
+        userid: str | None = None,
+        canonical_id: str | None = None,
+        partition: str = "aws",
+    ) -> None:
+        self.kind = kind
+        self.arn = arn
+        self.account_id = account_id
+        self.name = name
+        self.session_name = session_name
+        self.userid = userid
+        self.canonical_id = canonical_id
+        self.partition = partition
+        self.key = f"{kind}|{arn or name or ''}|{canonical_id or ''}"
+
+    def __repr__(self) -> str:
+        return f"Principal({self.kind!r}, {self.arn or self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Principal) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        return cls("anonymous")
+
+    @classmethod
+    def service(cls, name: str) -> Principal:
+        return cls("service", name=name.lower())
+
+    @classmethod
+    def from_arn(cls, arn: str, *, userid: str | None = None, canonical_id: str | None = None) -> Principal:
+        """Parse a caller ARN (as CloudTrail ``userIdentity.arn`` gives it), ``"anonymous"`` or a service name."""
+        if arn in ("anonymous", "*", "", None):
+            return cls.anonymous()
+        if arn.endswith(".amazonaws.com") and ":" not in arn:
+            return cls.service(arn)
+        match = _IAM_ARN.match(arn)
+        if not match:
+            raise ValueError(f"principal {arn!r}: not an IAM/STS ARN, 'anonymous' or a service principal")
+        account, rest, partition = match["account"], match["rest"], match["partition"]
+        resource_type, _, path = rest.partition("/")
+        if rest == "root":
+            return cls("root", arn, account, userid=userid or account, canonical_id=canonical_id, partition=partition)
+        if match["service"] == "iam" and resource_type == "user" and path:
+            return cls("user", arn, account, path.rsplit("/", 1)[-1], None, userid, canonical_id, partition)
+        if match["service"] == "iam" and resource_type == "role" and path:
+            return cls("role", arn, account, path.rsplit("/", 1)[-1], None, userid, canonical_id, partition)
+        if match["service"] == "sts" and resource_type == "assumed-role" and "/" in path:
+            role, session = path.split("/", 1)
+            return cls("role_session", arn, account, role, session, userid, canonical_id, partition)
+        if match["service"] == "sts" and resource_type == "federated-user" and path:
+            return cls("federated_user", arn, account, path, None, userid, canonical_id, partition)
+        raise ValueError(f"principal {arn!r}: unsupported IAM/STS principal type {resource_type!r}")
+
+    @property
+    def role_arn(self) -> str | None:
+        """For a role or role session, the role ARN as IAM writes it without a path (sessions do not carry it)."""
+        if self.kind in ("role", "role_session"):
+            return f"arn:{self.partition}:iam::{self.account_id}:role/{self.name}"
+        return None
+
+    @property
+    def principal_arn(self) -> str | None:
+        """The value of ``aws:PrincipalArn``: the role ARN for sessions, the caller ARN otherwise."""
+        return self.role_arn if self.kind == "role_session" else self.arn
+
+    def auto_context(self) -> dict[str, str]:
+        """Global condition keys that follow from the caller (used when the request context lacks them)."""
+        out: dict[str, str] = {}
+        if self.kind == "anonymous":
+            out["aws:principaltype"] = "Anonymous"
+            out["aws:userid"] = "anonymous"
+            return out
+        if self.kind == "service":
+            out["aws:principalservicename"] = self.name or ""
+            return out
+        if self.account_id:
+            out["aws:principalaccount"] = self.account_id
+        arn = self.principal_arn
+        if arn:
+            out["aws:principalarn"] = arn
+        out["aws:principaltype"] = {
+            "user": "User",
+            "role": "AssumedRole",
+            "role_session": "AssumedRole",
+            "federated_user": "FederatedUser",
+            "root": "Account",
+        }[self.kind]
+        if self.kind == "user" and self.name:
+            out["aws:username"] = self.name
+        if self.userid:
+            out["aws:userid"] = self.userid
+        return out
+
+
+@dataclass
+class Request:
+    """One request to evaluate. ``principal`` is a :class:`Principal` or an ARN / ``"anonymous"``; ``context`` holds
+    condition keys as AWS names them (any case; values as strings, numbers, booleans or lists); ``resource_account``
+    is the account owning the resource (default: the bucket's ``account_id``, else the caller's account)."""
+
+    principal: Principal | str
+    action: str
+    resource: str
+    context: Mapping[str, Any] | None = None
+    resource_account: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.principal, Principal):
+            self.principal = Principal.from_arn(self.principal)
+
+
+def _context_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        return value.isoformat()
+    return str(value)
+
+
+def normalise_context(context: Mapping[str, Any] | None, caller: Principal | None = None) -> dict[str, tuple]:
+    """Lower-case keys, tuple-of-string values; keys derived from ``caller`` fill in what is missing."""
+    out: dict[str, tuple] = {}
+    if caller is not None:
+        for key, value in caller.auto_context().items():
+            out[key] = (value,)
+    if context:
+        for key, value in context.items():
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple, set, frozenset)):
+                out[key.lower()] = tuple(_context_text(v) for v in value)
+            else:
+                out[key.lower()] = (_context_text(value),)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# wildcards and policy variables
+
+
+def _glob_source(text: str) -> str:
+    return "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in text)
+
+
+@lru_cache(maxsize=8192)
+def _compile(source: str, ignore_case: bool) -> re.Pattern:
+    return re.compile(source, re.S | re.I if ignore_case else re.S)
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+class _Template:
+    """A policy value containing ``${...}`` variables (only in 2012-10-17 policies)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, text: str) -> None:
+        parts: list[tuple[str, str, str | None]] = []
+        pos = 0
+        for match in _VARIABLE.finditer(text):
+            if match.start() > pos:
+                parts.append(("lit", text[pos : match.start()], None))
+            inner = match.group(1).strip()
+            if inner in _ESCAPES:
+                parts.append(("char", _ESCAPES[inner], None))
+            else:
+                key, _, default = inner.partition(",")
+                default = default.strip()
+                if len(default) >= 2 and default[0] == default[-1] == "'":
+                    default_value: str | None = default[1:-1]
+                else:
+                    default_value = None
+                parts.append(("var", key.strip().lower(), default_value))
+            pos = match.end()
+        if pos < len(text):
+            parts.append(("lit", text[pos:], None))
+        self.parts = tuple(parts)
+
+    def _values(self, ctx: Mapping[str, tuple]) -> list[tuple[str, str]] | None:
+        out = []
+        for kind, value, default in self.parts:
+            if kind == "var":
+                found = ctx.get(value)
+                if found is not None and len(found) == 1:
+                    out.append(("char", found[0]))
+                elif found is None and default is not None:
+                    out.append(("char", default))
+                else:
+                    return None  # unresolvable: the element does not match
+            else:
+                out.append((kind, value))
+        return out
+
+    def text(self, ctx: Mapping[str, tuple]) -> str | None:
+        values = self._values(ctx)
+        return None if values is None else "".join(v for _, v in values)
+
+    def regex(self, ctx: Mapping[str, tuple], ignore_case: bool = False) -> re.Pattern | None:
+        values = self._values(ctx)
+        if values is None:
+            return None
+        source = "".join(_glob_source(v) if kind == "lit" else re.escape(v) for kind, v in values)
+        return _compile(source, ignore_case)
+
+
+def _maybe_template(text: str, variables: bool) -> str | _Template:
+    return _Template(text) if variables and "${" in text else text
+
+
+class _Matcher:
+    """Matches a string against a list of patterns with ``*`` / ``?`` (and variables)."""
+
+    __slots__ = ("any", "exact", "ignore_case", "regex", "templates")
+
+    def __init__(self, patterns: Iterable[str], ignore_case: bool, variables: bool) -> None:
+        exact: set[str] = set()
+        wild: list[str] = []
+        templates: list[_Template] = []
+        self.any = False
+        for pattern in patterns:
+            item = _maybe_template(pattern, variables)
+            if isinstance(item, _Template):
+                templates.append(item)
+            elif pattern == "*":
+                self.any = True
+            elif _has_wildcard(pattern):
+                wild.append(_glob_source(pattern))
+            else:
+                exact.add(pattern.lower() if ignore_case else pattern)
+        self.ignore_case = ignore_case
+        self.exact = frozenset(exact)
+        self.regex = _compile("|".join(f"(?:{w})" for w in wild), ignore_case).fullmatch if wild else None
+        self.templates = tuple(templates)
+
+    def match(self, value: str, ctx: Mapping[str, tuple]) -> bool:
+        if self.any:
+            return True
+        if (value.lower() if self.ignore_case else value) in self.exact:
+            return True
+        if self.regex is not None and self.regex(value) is not None:
+            return True
+        for template in self.templates:
+            pattern = template.regex(ctx, self.ignore_case)
+            if pattern is not None and pattern.fullmatch(value) is not None:
+                return True
+        return False
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# principals in policies
+
+
+def _parse_account(value: str) -> str | None:
+    if len(value) == 12 and value.isdigit():
+        return value
+    match = _IAM_ARN.match(value)
+    if match and match["rest"] == "root":
+        return match["account"]
+    return None
+
+
+class _PrincipalMatcher:
+    __slots__ = ("accounts", "any", "arns", "canonical", "federated", "roles", "services", "sessions", "users")
+
+    def __init__(self, value: str | Mapping[str, list[str]]) -> None:
+        self.any = value == "*"
+        self.accounts: set[str] = set()
+        self.users: set[tuple[str, str]] = set()
+        self.roles: set[tuple[str, str]] = set()
+        self.sessions: set[tuple[str, str, str]] = set()
+        self.arns: set[str] = set()
+        self.services: set[str] = set()
+        self.federated: set[str] = set()
+        self.canonical: set[str] = set()
+        if self.any:
+            return
+        for kind, ids in value.items():
+            for item in ids:
+                if kind == "AWS":
+                    self._add_aws(item)
+                elif kind == "Service":
+                    if item == "*":
+                        self.any = True
+                    self.services.add(item.lower())
+                elif kind == "Federated":
+                    self.federated.add(item)
+                elif kind == "CanonicalUser":
+                    self.canonical.add(item)
+
+    def _add_aws(self, item: str) -> None:
+        if item == "*":
+            self.any = True
+            return
+        account = _parse_account(item)
+        if account:
+            self.accounts.add(account)
+            return
+        self.arns.add(item)
+        try:
+            parsed = Principal.from_arn(item)
+        except ValueError:
+            return
+        if parsed.kind == "user":
+            self.users.add((parsed.account_id, parsed.name))
+        elif parsed.kind == "role":
+            self.roles.add((parsed.account_id, parsed.name))
+        elif parsed.kind == "role_session":
+            self.sessions.add((parsed.account_id, parsed.name, parsed.session_name))
+
+    def strength(self, caller: Principal) -> int:
+        """How this Principal element reaches ``caller``: 0 (not at all), _ACCOUNT, _ROLE or _DIRECT."""
+        kind = caller.kind
+        if self.any:
+            return _ROLE if kind in ("role", "role_session") else _DIRECT
+        if kind == "anonymous":
+            return 0
+        if kind == "service":
+            return _DIRECT if caller.name in self.services else 0
+        if caller.canonical_id and caller.canonical_id in self.canonical:
+            return _ACCOUNT
+        account = caller.account_id
+        if kind == "user":
+            if (account, caller.name) in self.users:
+                return _DIRECT
+        elif kind == "role_session":
+            if (account, caller.name, caller.session_name) in self.sessions:
+                return _DIRECT
+            if (account, caller.name) in self.roles:
+                return _ROLE
+        elif kind == "role":
+            if (account, caller.name) in self.roles:
+                return _ROLE
+        elif caller.arn in self.arns:
+            return _DIRECT
+        if account in self.accounts:
+            return _ACCOUNT
+        return 0
+
+    def excludes(self, caller: Principal) -> bool:
+        """For NotPrincipal: the caller is excluded only when every identity it acts as is listed (its account, and
+        for a session the role and the session ARN), as the NotPrincipal documentation requires."""
+        if self.any:
+            return True
+        kind = caller.kind
+        if kind == "anonymous":
+            return False
+        if kind == "service":
+            return caller.name in self.services
+        account_listed = caller.account_id in self.accounts
+        if kind == "root":
+            return account_listed
+        if kind == "user":
+            return account_listed and (caller.account_id, caller.name) in self.users
+        if kind == "role_session":
+            return (
+                account_listed
+                and (caller.account_id, caller.name) in self.roles
+                and (caller.account_id, caller.name, caller.session_name) in self.sessions
+            )
+        if kind == "role":
+            return account_listed and (caller.account_id, caller.name) in self.roles
+        return account_listed and caller.arn in self.arns
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# conditions
+
+
+_NEGATED = {
+    "stringnotequals": "stringequals",
+    "stringnotequalsignorecase": "stringequalsignorecase",
+    "stringnotlike": "stringlike",
+    "numericnotequals": "numericequals",
+    "datenotequals": "dateequals",
+    "notipaddress": "ipaddress",
+    "arnnotequals": "arnequals",
+    "arnnotlike": "arnlike",
+}
+_POSITIVE = {
+    "stringequals",
+    "stringequalsignorecase",
+    "stringlike",
+    "numericequals",
+    "numericlessthan",
+    "numericlessthanequals",
+    "numericgreaterthan",
+    "numericgreaterthanequals",
+    "dateequals",
+    "datelessthan",
+    "datelessthanequals",
+    "dategreaterthan",
+    "dategreaterthanequals",
+    "bool",
+    "binaryequals",
+    "ipaddress",
+    "arnequals",
+    "arnlike",
+    "null",
+}
+_COMPARE = {
+    "equals": lambda a, b: a == b,
+    "lessthan": lambda a, b: a < b,
+    "lessthanequals": lambda a, b: a <= b,
+    "greaterthan": lambda a, b: a > b,
+    "greaterthanequals": lambda a, b: a >= b,
+}
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> float | None:
+    """Seconds since the epoch for an ISO 8601 date / date-time (UTC when no offset) or an epoch number."""
+    text = text.strip()
+    number = _parse_number(text)
+    if number is not None:
+        return number
+    try:
+        if len(text) == 10:
+            parsed = datetime.datetime.fromisoformat(text + "T00:00:00")
+        else:
+            parsed = datetime.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
+
+
+def _parse_network(text: str):
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _parse_binary(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _arn_parts(text: str) -> list[str] | None:
+    parts = text.split(":", 5)
+    return parts if len(parts) == 6 else None
+
+
+class _Condition:
+    """One (operator, key) pair of a Condition block, compiled."""
+
+    __slots__ = ("base", "if_exists", "key", "negated", "operator", "set_op", "unknown", "values", "warning")
+
+    def __init__(self, operator: str, key: str, values: list[str], variables: bool, policy: str) -> None:
+        self.operator = operator
+        self.key = key.lower()
+        self.unknown = False
+        self.warning = ""
+        name = operator
+        self.set_op: str | None = None
+        lowered = name.lower()
+        if lowered.startswith("forallvalues:"):
+            self.set_op, lowered = "all", lowered[len("forallvalues:") :]
+        elif lowered.startswith("foranyvalue:"):
+            self.set_op, lowered = "any", lowered[len("foranyvalue:") :]
+        self.if_exists = lowered.endswith("ifexists") and lowered != "ifexists"
+        if self.if_exists:
+            lowered = lowered[: -len("ifexists")]
+        self.negated = lowered in _NEGATED
+        self.base = _NEGATED.get(lowered, lowered)
+        if self.base not in _POSITIVE or (self.base == "null" and (self.if_exists or self.set_op)):
+            self.unknown = True
+            self.warning = f"policy {policy!r}: unsupported condition operator {operator!r} (key {key!r})"
+            self.values = ()
+            return
+        self.values = tuple(self._compile_value(v, variables) for v in values)
+
+    def _compile_value(self, value: str, variables: bool):
+        base = self.base
+        if base in ("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"):
+            item = _maybe_template(value, variables)
+            if isinstance(item, _Template):
+                return item
+            if base == "stringequalsignorecase":
+                return value.casefold()
+            if base == "stringlike":
+                return _compile(_glob_source(value), False).fullmatch
+            if base in ("arnequals", "arnlike"):
+                parts = _arn_parts(value)
+                if parts is None:
+                    return _compile(_glob_source(value), False).fullmatch
+                return tuple(_compile(_glob_source(p), False).fullmatch for p in parts)
+            return value
+        if base.startswith("numeric"):
+            return _parse_number(value)
+        if base.startswith("date"):
+            return parse_date(value)
+        if base == "bool" or base == "null":
+            return value.lower()
+        if base == "binaryequals":
+            return _parse_binary(value)
+        if base == "ipaddress":
+            return _parse_network(value)
+        return value  # pragma: no cover - every base is handled above
+
+    def _match_value(self, actual: str, ctx: Mapping[str, tuple]) -> bool:
+        """Whether one request value matches any policy value under the positive (base) operator."""
+        base = self.base
+        if base == "stringequals":
+            for expected in self.values:
+                if isinstance(expected, _Template):
+                    expected = expected.text(ctx)
+                if expected == actual:
+                    return True
+            return False
+        if base == "stringlike":
+            for expected in self.values:
+                if isinstance(expected, _Template):
+                    pattern = expected.regex(ctx)
+                    if pattern is not None and pattern.fullmatch(actual):
+                        return True
+                elif expected(actual) is not None:
+                    return True
+            return False
+        if base == "stringequalsignorecase":
+            folded = actual.casefold()
+            for expected in self.values:
+                if isinstance(expected, _Template):
+                    expected = expected.text(ctx)
+                    expected = expected.casefold() if expected is not None else None
+                if expected == folded:
+                    return True
+            return False
+        if base == "bool":
+            return actual.lower() in self.values
+        if base.startswith("numeric"):
+            number = _parse_number(actual)
+            compare = _COMPARE[base[len("numeric") :]]
+            return number is not None and any(v is not None and compare(number, v) for v in self.values)
+        if base.startswith("date"):
+            when = parse_date(actual)
+            compare = _COMPARE[base[len("date") :]]
+            return when is not None and any(v is not None and compare(when, v) for v in self.values)
+        if base == "ipaddress":
+            address = _parse_address(actual)
+            return address is not None and any(
+                net is not None and net.version == address.version and address in net for net in self.values
+            )
+        if base in ("arnequals", "arnlike"):
+            parts = _arn_parts(actual)
+            for expected in self.values:
+                if isinstance(expected, _Template):
+                    text = expected.text(ctx)
+                    if text is None:
+                        continue
+                    expected_parts = _arn_parts(text)
+                    if expected_parts is None:
+                        continue
+                    expected = tuple(_compile(_glob_source(p), False).fullmatch for p in expected_parts)
+                if isinstance(expected, tuple):
+                    if parts is not None and all(m(p) is not None for m, p in zip(expected, parts, strict=True)):
+                        return True
+                elif expected(actual) is not None:
+                    return True
+            return False
+        if base == "binaryequals":
+            decoded = _parse_binary(actual)
+            return decoded is not None and decoded in self.values
+        return False  # pragma: no cover
+
+    def holds(self, ctx: Mapping[str, tuple]) -> bool:
+        actual = ctx.get(self.key)
+        if self.base == "null":
+            present = bool(actual)
+            return any((not present) if v == "true" else present for v in self.values if v in ("true", "false"))
+        if not actual:
+            if self.if_exists or self.set_op == "all":
+                return True
+            if self.set_op == "any":
+                return False
+            return self.negated
+        negated = self.negated
+        if self.set_op is None:
+            found = any(self._match_value(v, ctx) for v in actual)
+            return not found if negated else found
+        if self.set_op == "any":
+            return any(self._match_value(v, ctx) != negated for v in actual)
+        return all(self._match_value(v, ctx) != negated for v in actual)
+
+
+@lru_cache(maxsize=4096)
+def _parse_address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        network = _parse_network(text)
+        return network.network_address if network is not None and network.num_addresses == 1 else None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# compiled policies
+
+
+class CompiledStatement:
+    __slots__ = (
+        "actions",
+        "conditions",
+        "deny",
+        "not_action",
+        "not_principal",
+        "not_resource",
+        "principal",
+        "ref",
+        "resources",
+        "statement",
+        "unknown_warnings",
+    )
+
+    def __init__(self, statement: Mapping[str, Any], ref: StatementRef, variables: bool) -> None:
+        self.statement = statement
+        self.ref = ref
+        self.deny = statement["Effect"] == "Deny"
+        self.not_action = "NotAction" in statement
+        self.actions = _Matcher(statement.get("Action") or statement.get("NotAction"), True, False)
+        resources = statement.get("Resource") or statement.get("NotResource")
+        self.not_resource = "NotResource" in statement
+        self.resources = _Matcher(resources, False, variables) if resources is not None else None
+        principal = statement.get("Principal") or statement.get("NotPrincipal")
+        self.not_principal = "NotPrincipal" in statement
+        self.principal = _PrincipalMatcher(principal) if principal is not None else None
+        conditions = []
+        for operator, block in (statement.get("Condition") or {}).items():
+            for key, values in block.items():
+                conditions.append(_Condition(operator, key, values, variables, ref.policy_name))
+        self.conditions = tuple(conditions)
+        self.unknown_warnings = tuple(c.warning for c in conditions if c.unknown)
+
+    def matches_action(self, action: str) -> bool:
+        return self.actions.match(action, {}) != self.not_action
+
+    def matches_resource(self, resource: str, ctx: Mapping[str, tuple]) -> bool:
+        if self.resources is None:  # e.g. trust policies: the statement applies to the resource it is attached to
+            return True
+        return self.resources.match(resource, ctx) != self.not_resource
+
+    def principal_strength(self, caller: Principal) -> int:
+        if self.principal is None:
+            return 0
+        if self.not_principal:
+            if self.principal.excludes(caller):
+                return 0
+            return _ROLE if caller.kind in ("role", "role_session") else _DIRECT
+        return self.principal.strength(caller)
+
+    def conditions_hold(self, ctx: Mapping[str, tuple], warnings: list[str] | None) -> bool:
+        for condition in self.conditions:
+            if condition.unknown:
+                # Safe direction: an unknown operator never grants, and always lets a Deny apply.
+                if warnings is not None and condition.warning not in warnings:
+                    warnings.append(condition.warning)
+                if not self.deny:
+                    return False
+                continue
+            if not condition.holds(ctx):
+                return False
+        return True
+
+
+class CompiledPolicy:
+    """A parsed policy compiled for evaluation; statements are looked up per action through a cache."""
+
+    __slots__ = ("_by_action", "document", "name", "policy_type", "statements", "warnings")
+
+    def __init__(self, document: Mapping[str, Any], name: str, policy_type: str) -> None:
+        self.document = document
+        self.name = name
+        self.policy_type = policy_type
+        variables = document.get("Version") == VERSION_2012
+        self.statements = tuple(
+            CompiledStatement(s, StatementRef(name, policy_type, s.get("Sid"), i), variables)
+            for i, s in enumerate(document["Statement"])
+        )
+        self.warnings = [w for s in self.statements for w in s.unknown_warnings]
+        self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
+
+    def for_action(self, action: str) -> tuple[CompiledStatement, ...]:
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(s for s in self.statements if s.matches_action(action))
+            if len(self._by_action) < 4096:
+                self._by_action[action] = found
+        return found
+
+
+def compile_policy(
+    document: str | bytes | Mapping[str, Any] | CompiledPolicy, name: str = "policy", policy_type: str = "identity"
+) -> CompiledPolicy:
+    """Parse (raising :class:`~policy.PolicyError` naming ``name``) and compile one policy.
+
+    ``policy_type``: ``user-inline``, ``user-managed``, ``group-inline``, ``group-managed``, ``role-inline``,
+    ``role-managed``, ``aws-managed``, ``identity``, ``permissions-boundary``, ``session``, ``bucket-policy``,
+    ``access-point-policy`` — it is copied into every :class:`StatementRef`."""
+    if isinstance(document, CompiledPolicy):
+        return document
+    return CompiledPolicy(parse_policy(document, name), name, policy_type)
+
+
+PolicySpec = CompiledPolicy | tuple[str, str, Any] | Mapping[str, Any] | str
+
+
+def _compile_spec(spec: PolicySpec, default_name: str, default_type: str) -> CompiledPolicy:
+    if isinstance(spec, CompiledPolicy):
+        return spec
+    if isinstance(spec, tuple):
+        name, policy_type, document = spec
+        return compile_policy(document, name, policy_type)
+    return compile_policy(spec, default_name, default_type)
+
+
+@dataclass
+class PrincipalPolicies:
+    """The identity side of a caller: its identity policies (user, groups, role; inline and managed), permissions
+    boundary and session policies, compiled."""
+
+    identity: tuple[CompiledPolicy, ...] = ()
+    permissions_boundary: CompiledPolicy | None = None
+    session_policies: tuple[CompiledPolicy, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        identity: Iterable[PolicySpec] = (),
+        permissions_boundary: PolicySpec | None = None,
+        session_policies: Iterable[PolicySpec] = (),
+    ) -> PrincipalPolicies:
+        """Items are :class:`CompiledPolicy`, ``(name, policy_type, document)`` tuples or bare documents."""
+        return cls(
+            tuple(_compile_spec(p, f"identity-{i}", "identity") for i, p in enumerate(identity)),
+            None
+            if permissions_boundary is None
+            else _compile_spec(permissions_boundary, "permissions-boundary", "permissions-boundary"),
+            tuple(_compile_spec(p, f"session-{i}", "session") for i, p in enumerate(session_policies)),
+        )
+
+
+def _bpa_flag(config: Mapping[str, Any] | None, flag: str) -> bool:
+    if not config:
+        return False
+    config = config.get("PublicAccessBlockConfiguration", config)
+    return bool(config.get(flag))
+
+
+def effective_block_public_access(*configs: Mapping[str, Any] | None) -> dict[str, bool]:
+    """Each Block Public Access flag is on when any level (bucket, account, access point) has it on."""
+    flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    return {flag: any(_bpa_flag(c, flag) for c in configs) for flag in flags}
+
+
+# ACL permission -> S3 actions (S3 User Guide, "Mapping of ACL permissions and access policy permissions").
+_BUCKET_ACL_ACTIONS = {
+    "READ": frozenset({"s3:listbucket", "s3:listbucketversions", "s3:listbucketmultipartuploads"}),
+    "WRITE": frozenset({"s3:putobject", "s3:deleteobject"}),
+    "READ_ACP": frozenset({"s3:getbucketacl"}),
+    "WRITE_ACP": frozenset({"s3:putbucketacl"}),
+}
+_BUCKET_ACL_ACTIONS["FULL_CONTROL"] = frozenset().union(*_BUCKET_ACL_ACTIONS.values())
+_OBJECT_ACL_ACTIONS = {
+    "READ": frozenset({"s3:getobject", "s3:getobjectversion", "s3:getobjecttorrent"}),
+    "WRITE": frozenset(),
+    "READ_ACP": frozenset({"s3:getobjectacl", "s3:getobjectversionacl"}),
+    "WRITE_ACP": frozenset({"s3:putobjectacl", "s3:putobjectversionacl"}),
+}
+_OBJECT_ACL_ACTIONS["FULL_CONTROL"] = frozenset().union(*_OBJECT_ACL_ACTIONS.values())
+
+
+def acl_actions(permission: str, *, object_acl: bool = False, grantee_is_owner: bool = False) -> frozenset[str]:
+    """The S3 actions (lower case) an ACL permission grants on a bucket ACL (or an object ACL)."""
+    table = _OBJECT_ACL_ACTIONS if object_acl else _BUCKET_ACL_ACTIONS
+    actions = table.get(permission, frozenset())
+    if not object_acl and grantee_is_owner and permission in ("WRITE", "FULL_CONTROL"):
+        actions = actions | {"s3:deleteobjectversion"}
+    return actions
+
+
+def _grants(
+    acl: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
+) -> tuple[tuple[Mapping[str, Any], ...], str | None]:
+    if acl is None:
+        return (), None
+    if isinstance(acl, Mapping):
+        return tuple(acl.get("Grants") or ()), (acl.get("Owner") or {}).get("ID")
+    return tuple(acl), None
+
+
+def is_public_grant(grant: Mapping[str, Any]) -> bool:
+    return (grant.get("Grantee") or {}).get("URI") in (ALL_USERS_URI, AUTHENTICATED_USERS_URI)
+
+
+def _grant_strength(grant: Mapping[str, Any], caller: Principal, owner_id: str | None, same_account: bool) -> int:
+    grantee = grant.get("Grantee") or {}
+    uri = grantee.get("URI")
+    if uri == ALL_USERS_URI:
+        return _DIRECT
+    if uri == AUTHENTICATED_USERS_URI:
+        return _DIRECT if caller.kind not in ("anonymous", "service") else 0
+    if uri == LOG_DELIVERY_URI:
+        return _DIRECT if caller.kind == "service" and caller.name == LOG_DELIVERY_SERVICE else 0
+    if grantee.get("Type") == "CanonicalUser" and grantee.get("ID"):
+        if caller.kind in ("anonymous", "service"):
+            return 0
+        if caller.canonical_id == grantee["ID"] or (same_account and owner_id == grantee["ID"]):
+            return _ACCOUNT
+    return 0
+
+
+@dataclass
+class BucketContext:
+    """The resource side of a bucket: its owner account, bucket policy, ACL (GetBucketAcl response or its Grants),
+    object ownership, and Block Public Access at bucket and account level (PublicAccessBlockConfiguration dicts)."""
+
+    account_id: str | None = None
+    bucket_policy: PolicySpec | None = None
+    acl: Any = None
+    object_acl: Any = None
+    owner_canonical_id: str | None = None
+    object_ownership: str | None = None
+    block_public_access: Mapping[str, Any] | None = None
+    account_block_public_access: Mapping[str, Any] | None = None
+    name: str = "bucket"
+
+    def __post_init__(self) -> None:
+        if self.bucket_policy is not None:
+            self.bucket_policy = _compile_spec(self.bucket_policy, f"bucket policy of {self.name}", "bucket-policy")
+        self.grants, owner = _grants(self.acl)
+        self.object_grants, _ = _grants(self.object_acl)
+        if self.owner_canonical_id is None:
+            self.owner_canonical_id = owner
+        self.bpa = effective_block_public_access(self.block_public_access, self.account_block_public_access)
+        self.acls_disabled = self.object_ownership == "BucketOwnerEnforced"
+        self.policy_public = self.bucket_policy is not None and any(
+            statement_is_public(s.statement) for s in self.bucket_policy.statements
+        )
+        self.restrict_policy = self.policy_public and self.bpa["RestrictPublicBuckets"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# evaluation
+
+
+def _scan(
+    policy: CompiledPolicy,
+    action: str,
+    resource: str,
+    ctx: Mapping[str, tuple],
+    denies: list[StatementRef],
+    allows: list,
+    warnings: list[str],
+    caller: Principal | None = None,
+) -> None:
+    for statement in policy.for_action(action):
+        if not statement.matches_resource(resource, ctx):
+            continue
+        if caller is not None:
+            strength = statement.principal_strength(caller)
+            if not strength:
+                continue
+        else:
+            strength = _DIRECT
+        if statement.conditions and not statement.conditions_hold(ctx, warnings):
+            continue
+        if statement.deny:
+            denies.append(statement.ref)
+        elif caller is not None:
+            allows.append((statement.ref, strength))
+        else:
+            allows.append(statement.ref)
+
+
+def _acl_allows(bucket: BucketContext, request_action: str, resource: str, caller: Principal, same_account: bool):
+    if bucket.acls_disabled:
+        return [], "ignored (BucketOwnerEnforced)"
+    out = []
+    ignore_public = bucket.bpa["IgnorePublicAcls"]
+    ignored_public = False
+    is_object = "/" in resource.split(":::", 1)[-1]
+    for source, grants, object_acl in (("acl", bucket.grants, False), ("object-acl", bucket.object_grants, True)):
+        if object_acl and not is_object:
+            continue
+        for index, grant in enumerate(grants):
+            grantee = grant.get("Grantee") or {}
+            owner = bucket.owner_canonical_id is not None and grantee.get("ID") == bucket.owner_canonical_id
+            if request_action not in acl_actions(
+                grant.get("Permission", ""), object_acl=object_acl, grantee_is_owner=owner
+            ):
+                continue
+            strength = _grant_strength(grant, caller, bucket.owner_canonical_id, same_account)
+            if not strength:
+                continue
+            if ignore_public and is_public_grant(grant):
+                ignored_public = True
+                continue
+            sid = grantee.get("URI") or grantee.get("ID")
+            out.append((StatementRef(f"{source} of {bucket.name}", "acl", sid, index), strength))
+    return out, ("ignored public grants (IgnorePublicAcls)" if ignored_public else "")
+
+
+def evaluate(
+    request: Request, principal_policies: PrincipalPolicies | None = None, bucket: BucketContext | None = None
+) -> Decision:
+    """Evaluate one request following AWS's evaluation logic (see the module docstring for the rules)."""
+    caller = request.principal
+    action = request.action.lower()
+    resource = request.resource
+    ctx = normalise_context(request.context, caller)
+    resource_account = request.resource_account or (bucket.account_id if bucket else None) or caller.account_id
+    if resource_account:
+        ctx.setdefault("aws:resourceaccount", (resource_account,))
+    same_account = caller.account_id is not None and caller.account_id == resource_account
+    warnings: list[str] = []
+    denies: list[StatementRef] = []
+    details: dict[str, str] = {}
+    identity_capable = caller.kind in ("user", "role", "role_session", "federated_user", "root")
+
+    id_allows: list[StatementRef] = []
+    boundary_allows: list[StatementRef] = []
+    session_allows: list[StatementRef] = []
+    policies = principal_policies or PrincipalPolicies()
+    if identity_capable and caller.kind != "root":
+        for policy in policies.identity:
+            _scan(policy, action, resource, ctx, denies, id_allows, warnings)
+        if policies.permissions_boundary is not None:
+            _scan(policies.permissions_boundary, action, resource, ctx, denies, boundary_allows, warnings)
+        for policy in policies.session_policies:
+            _scan(policy, action, resource, ctx, denies, session_allows, warnings)
+    details["identity"] = "allow" if id_allows else "none"
+    boundary_ok = policies.permissions_boundary is None or bool(boundary_allows)
+    session_ok = not policies.session_policies or bool(session_allows)
+    if policies.permissions_boundary is not None:
+        details["permissions_boundary"] = "allow" if boundary_allows else "none"
+    if policies.session_policies:
+        details["session"] = "allow" if session_allows else "none"
+
+    rb_allows: list[tuple[StatementRef, int]] = []
+    if bucket is not None:
+        if bucket.bucket_policy is not None:
+            rb_policy: list[tuple[StatementRef, int]] = []
+            _scan(bucket.bucket_policy, action, resource, ctx, denies, rb_policy, warnings, caller)
+            restricted = bucket.restrict_policy and not same_account and caller.kind != "service"
+            if restricted and rb_policy:
+                details["bucket_policy"] = "ignored (RestrictPublicBuckets)"
+            else:
+                rb_allows.extend(rb_policy)
+                details["bucket_policy"] = "allow" if rb_policy else "none"
+        acl, note = _acl_allows(bucket, action, resource, caller, same_account)
+        rb_allows.extend(acl)
+        details["acl"] = note or ("allow" if acl else "none")
+    if denies:
+        details["decision_by"] = "explicit deny"
+        return Decision(EXPLICIT_DENY, denies, warnings, "an explicit Deny statement matches the request", details)
+
+    limits = boundary_allows + session_allows
+    direct = [ref for ref, strength in rb_allows if strength == _DIRECT]
+    via_role = [ref for ref, strength in rb_allows if strength == _ROLE]
+    if caller.kind == "root":
+        identity_ok = True
+    else:
+        identity_ok = identity_capable and bool(id_allows) and boundary_ok and session_ok
+
+    if not identity_capable:
+        if direct:
+            return Decision(ALLOWED, direct, warnings, "the resource-based policy or ACL grants this caller", details)
+        return Decision(
+            IMPLICIT_DENY, [], warnings, f"no resource-based statement or grant allows this {caller.kind}", details
+        )
+    if same_account:
+        if caller.kind == "root":
+            return Decision(ALLOWED, [], warnings, "the account root user has every permission in its account", details)
+        if direct:
+            return Decision(
+                ALLOWED, direct, warnings, "a resource-based statement names this caller (same account)", details
+            )
+        if via_role and boundary_ok and session_ok:
+            return Decision(
+                ALLOWED, via_role + limits, warnings, "a resource-based statement names the caller's role", details
+            )
+        if identity_ok:
+            return Decision(ALLOWED, id_allows + limits, warnings, "an identity-based policy allows it", details)
+        if id_allows and not boundary_ok:
+            reason = "the identity-based allow is outside the permissions boundary"
+        elif (id_allows or via_role) and not session_ok:
+            reason = "the allow is outside the session policy"
+        else:
+            reason = "no identity-based or resource-based statement allows it"
+        return Decision(IMPLICIT_DENY, [], warnings, reason, details)
+    # cross account
+    if identity_ok and rb_allows:
+        resource_refs = [ref for ref, _ in rb_allows]
+        return Decision(
+            ALLOWED,
+            ([] if caller.kind == "root" else id_allows + limits) + resource_refs,
+            warnings,
+            "cross-account: both the caller's identity side and the resource side allow it",
+            details,
+        )
+    if not rb_allows:
+        reason = "cross-account: no resource-based statement or grant allows the caller"
+    elif id_allows and not boundary_ok:
+        reason = "cross-account: the identity-based allow is outside the permissions boundary"
+    elif id_allows and not session_ok:
+        reason = "cross-account: the identity-based allow is outside the session policy"
+    else:
+        reason = "cross-account: the resource side allows it but no identity-based policy of the caller does"
+    return Decision(IMPLICIT_DENY, [], warnings, reason, details)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# public access analysis (S3 User Guide, "The meaning of public")
+
+
+_NON_PUBLIC_KEYS = frozenset(
+    {
+        "aws:sourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:userid",
+        "s3:dataaccesspointarn",
+        "s3:dataaccesspointaccount",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    }
+)
+_RESTRICTING_OPERATORS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
+)
+
+
+def _fixed_value(value: str) -> bool:
+    return not _has_wildcard(value) and "${" not in value and value != ""
+
+
+def restricting_condition(operator: str, key: str, values: list[str]) -> bool:
+    """Whether one condition limits a statement to fixed, non-public values (so the statement is not public)."""
+    lowered = operator.lower()
+    if lowered.startswith("forallvalues:") or lowered.endswith("ifexists"):
+        return False  # true when the key is missing: restricts nothing
+    if lowered.startswith("foranyvalue:"):
+        lowered = lowered[len("foranyvalue:") :]
+    key = key.lower()
+    if lowered not in _RESTRICTING_OPERATORS or key not in _NON_PUBLIC_KEYS or not values:
+        return False
+    if lowered == "ipaddress" or key == "aws:sourceip":
+        if lowered != "ipaddress":
+            return False
+        for value in values:
+            network = _parse_network(value)
+            if network is None:
+                return False
+            floor = MIN_RESTRICTING_IPV4_PREFIX if network.version == 4 else MIN_RESTRICTING_IPV6_PREFIX
+            if network.prefixlen < floor:
+                return False
+        return True
+    if key == "aws:userid":
+        return all(_fixed_value(v) for v in values)
+    return all(_fixed_value(v) for v in values)
+
+
+def _principal_is_public(statement: Mapping[str, Any]) -> bool:
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    if principal is None:
+        return False
+    if principal == "*":
+        return True
+    return any(_has_wildcard(item) for ids in principal.values() for item in ids)
+
+
+def statement_is_public(statement: Mapping[str, Any]) -> bool:
+    """An Allow statement (normalised) granting to everyone without a restricting condition is public."""
+    if statement.get("Effect") != "Allow" or not _principal_is_public(statement):
+        return False
+    for operator, block in (statement.get("Condition") or {}).items():
+        for key, values in block.items():
+            if restricting_condition(operator, key, values):
+                return False
+    return True
+
+
+@dataclass
+class PublicAccessPath:
+    """One way a bucket is (or would be) public."""
+
+    source: str  # "bucket_policy", "acl", "access_point"
+    detail: str
+    statement: StatementRef | None = None
+    grant: Mapping[str, Any] | None = None
+    neutralised_by: list[str] = field(default_factory=list)
+
+    @property
+    def effective(self) -> bool:
+        return not self.neutralised_by
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "detail": self.detail,
+            "statement": self.statement.as_dict() if self.statement else None,
+            "grant": dict(self.grant) if self.grant else None,
+            "neutralised_by": list(self.neutralised_by),
+            "effective": self.effective,
+        }
+
+
+@dataclass
+class PublicAccessResult:
+    """``is_public``: public now, after Block Public Access; ``public_without_block``: public if BPA were off
+    (what turning BPA off would expose, or what BPA currently neutralises)."""
+
+    is_public: bool
+    public_without_block: bool
+    paths: list[PublicAccessPath]
+    block_public_access: dict[str, bool]
+
+    @property
+    def neutralised(self) -> bool:
+        return self.public_without_block and not self.is_public
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "is_public": self.is_public,
+            "public_without_block": self.public_without_block,
+            "neutralised": self.neutralised,
+            "paths": [p.as_dict() for p in self.paths],
+            "block_public_access": dict(self.block_public_access),
+        }
+
+
+def _policy_paths(policy: CompiledPolicy, source: str, label: str) -> list[PublicAccessPath]:
+    out = []
+    for compiled in policy.statements:
+        statement = compiled.statement
+        if statement_is_public(statement):
+            actions = ", ".join(statement.get("Action") or [f"all but {a}" for a in statement.get("NotAction", [])])
+            out.append(
+                PublicAccessPath(
+                    source,
+                    f"{label}: statement grants {actions} to everyone without a restricting condition",
+                    compiled.ref,
+                )
+            )
+    return out
+
+
+def bucket_public_access(
+    bucket_policy: PolicySpec | None,
+    acl_grants: Any = None,
+    block_public_access: Mapping[str, Any] | None = None,
+    account_block_public_access: Mapping[str, Any] | None = None,
+    *,
+    access_points: Iterable[Mapping[str, Any]] = (),
+    object_ownership: str | None = None,
+    bucket_name: str = "bucket",
+) -> PublicAccessResult:
+    """Is the bucket public, through what, and does Block Public Access neutralise it.
+
+    ``acl_grants``: a GetBucketAcl response or its ``Grants``. ``access_points``: dicts with ``Name``, ``Policy``
+    (text or dict), ``NetworkOrigin`` (``Internet`` / ``VPC``) and ``PublicAccessBlockConfiguration``.
+    """
+    bpa = effective_block_public_access(block_public_access, account_block_public_access)
+    paths: list[PublicAccessPath] = []
+    if bucket_policy is not None:
+        policy = _compile_spec(bucket_policy, f"bucket policy of {bucket_name}", "bucket-policy")
+        for path in _policy_paths(policy, "bucket_policy", "bucket policy"):
+            if bpa["RestrictPublicBuckets"]:
+                path.neutralised_by.append("RestrictPublicBuckets")
+            paths.append(path)
+    grants, _ = _grants(acl_grants)
+    for index, grant in enumerate(grants):
+        if not is_public_grant(grant):
+            continue
+        group = "AllUsers" if grant["Grantee"]["URI"] == ALL_USERS_URI else "AuthenticatedUsers"
+        permission = grant.get("Permission", "")
+        actions = sorted(acl_actions(permission))
+        path = PublicAccessPath(
+            "acl",
+            f"ACL grants {permission} ({', '.join(actions)}) to {group}",
+            StatementRef(f"acl of {bucket_name}", "acl", group, index),
+            grant,
+        )
+        if object_ownership == "BucketOwnerEnforced":
+            path.neutralised_by.append("BucketOwnerEnforced")
+        if bpa["IgnorePublicAcls"]:
+            path.neutralised_by.append("IgnorePublicAcls")
+        paths.append(path)
+    for point in access_points:
+        name = point.get("Name", "access point")
+        if not point.get("Policy"):
+            continue
+        policy = _compile_spec(point["Policy"], f"access point {name}", "access-point-policy")
+        own = effective_block_public_access(point.get("PublicAccessBlockConfiguration"))
+        for path in _policy_paths(policy, "access_point", f"access point {name}"):
+            if point.get("NetworkOrigin", "Internet").lower() == "vpc":
+                path.neutralised_by.append("NetworkOrigin VPC")
+            if own["RestrictPublicBuckets"]:
+                path.neutralised_by.append("access point RestrictPublicBuckets")
+            if bpa["RestrictPublicBuckets"]:
+                path.neutralised_by.append("RestrictPublicBuckets")
+            paths.append(path)
+    return PublicAccessResult(
+        is_public=any(p.effective for p in paths),
+        public_without_block=any(
+            not (set(p.neutralised_by) - {"RestrictPublicBuckets", "IgnorePublicAcls"}) for p in paths
+        ),
+        paths=paths,
+        block_public_access=bpa,
+    )
