@@ -58,7 +58,7 @@ def _post(endpoint: str, path: str, payload: Any = None, timeout: float = 120.0)
         endpoint.rstrip("/") + path, data=data, method="POST", headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback control endpoint
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")

@@ -16,9 +16,10 @@ import Ansible, so the evidence and baseline code reuse them from threads.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
-from typing import Callable
 
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import CloudsecError
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import botocore_errors
@@ -282,6 +283,9 @@ class _Reader:
         tag_set = self.s3.get_bucket_tagging(aws_retry=True, Bucket=self.bucket).get("TagSet") or []
         return {t["Key"]: t["Value"] for t in tag_set}
 
+    def _get_access_point(self, operation: str, name: str) -> Any:
+        return getattr(self.s3control, operation)(aws_retry=True, AccountId=self.account_id, Name=name)
+
     def access_points(self) -> Any:
         if self.s3control is None or not self.account_id:
             return None
@@ -299,22 +303,13 @@ class _Reader:
                 "public_access_block": None,
                 "policy": None,
             }
-            detail = self.read(
-                "access_points",
-                lambda name=ap.get("Name"): self.s3control.get_access_point(
-                    aws_retry=True, AccountId=self.account_id, Name=name
-                ),
-            )
+            name = ap.get("Name")
+            detail = self.read("access_points", partial(self._get_access_point, "get_access_point", name))
             if detail:
                 entry["public_access_block"] = normalize_public_access_block(
                     detail.get("PublicAccessBlockConfiguration")
                 )
-            policy = self.read(
-                "access_points",
-                lambda name=ap.get("Name"): self.s3control.get_access_point_policy(
-                    aws_retry=True, AccountId=self.account_id, Name=name
-                ),
-            )
+            policy = self.read("access_points", partial(self._get_access_point, "get_access_point_policy", name))
             if policy and policy.get("Policy"):
                 try:
                     entry["policy"] = json.loads(policy["Policy"])
@@ -403,8 +398,10 @@ def gather_buckets(
     failures = {name: exc.message for name, _result, exc in outcomes if exc is not None}
     if failures and not missing_ok:
         ordered = sorted(failures)
-        message = failures[ordered[0]] if len(ordered) == 1 else f"{len(ordered)} buckets could not be read: " + (
-            "; ".join(failures[n] for n in ordered)
+        message = (
+            failures[ordered[0]]
+            if len(ordered) == 1
+            else f"{len(ordered)} buckets could not be read: " + ("; ".join(failures[n] for n in ordered))
         )
         raise CloudsecError(message, buckets=ordered)
     return results, failures

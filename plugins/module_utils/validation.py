@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 _BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -27,7 +27,10 @@ def bucket_name_problem(name: object) -> str | None:
     if not 3 <= len(name) <= 63:
         return "must be between 3 and 63 characters long"
     if not _BUCKET_CHARS.match(name):
-        return "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit"
+        return (
+            "may contain only lowercase letters, digits, dots and hyphens, "
+            "and must begin and end with a letter or digit"
+        )
     if ".." in name or ".-" in name or "-." in name:
         return "must not contain two adjacent periods or a period next to a hyphen"
     try:

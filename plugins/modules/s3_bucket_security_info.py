@@ -104,7 +104,11 @@ account:
     public_access_block:
       description: Account-level Block Public Access, V(null) when not set or not read.
       type: dict
-      sample: {block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true}
+      sample:
+        block_public_acls: true
+        ignore_public_acls: true
+        block_public_policy: true
+        restrict_public_buckets: true
     error:
       description: Why the account-level settings could not be read, when they could not.
       type: str
@@ -131,12 +135,18 @@ buckets:
     public_access_block:
       description: Bucket-level Block Public Access settings, V(null) when none are set.
       type: dict
-      sample: {block_public_acls: true, ignore_public_acls: true, block_public_policy: true, restrict_public_buckets: true}
+      sample:
+        block_public_acls: true
+        ignore_public_acls: true
+        block_public_policy: true
+        restrict_public_buckets: true
     policy:
       description: The bucket policy, parsed. V(null) when the bucket has none.
       type: dict
-      sample: {Version: "2012-10-17", Statement: [{Sid: PublicRead, Effect: Allow, Principal: "*", Action: "s3:GetObject",
-               Resource: "arn:aws:s3:::acme-customer-exports/*"}]}
+      sample:
+        Version: "2012-10-17"
+        Statement:
+          - {Sid: PublicRead, Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/*"}
     policy_text:
       description: The bucket policy exactly as S3 returned it (for evidence).
       type: str
@@ -219,7 +229,6 @@ missing:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import CloudsecError
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import botocore_errors
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import caller_identity
