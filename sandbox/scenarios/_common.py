@@ -492,6 +492,24 @@ def simulation(principal_arn: str, action: str, resource: str, decision: str, ma
     }
 
 
+def detective_payload(graph_arn: str, created: datetime, *, entities: list[dict]) -> dict:
+    """The ``detective`` seed section: one graph (core package ingesting) and per-entity behaviour.
+
+    An investigation the responder starts on an entity listed in ``entities`` gets that entity's severity and
+    indicators (``[{"IndicatorType", "IndicatorDetail"}]`` in boto3 shape).
+    """
+    return {
+        "graphs": [
+            {
+                "arn": graph_arn,
+                "created_time": iso(created),
+                "datasource_packages": {"DETECTIVE_CORE": "STARTED", "ASFF_SECURITYHUB_FINDING": "DISABLED"},
+            }
+        ],
+        "entities": entities,
+    }
+
+
 # --------------------------------------------------------------------------------------------- apply
 def _substitute(obj: Any, mapping: dict[str, str]) -> Any:
     if not mapping:

@@ -749,39 +749,15 @@ def build(seed: int, now: datetime) -> dict:
         }
         for f in current
     ]
-    detective = {
-        "graphs": [{"Arn": graph_arn, "CreatedTime": c.iso(graph_created)}],
-        "datasource_packages": {
-            graph_arn: {
-                "DETECTIVE_CORE": {
-                    "DatasourcePackageIngestState": "STARTED",
-                    "LastIngestStateChange": {"STARTED": {"Timestamp": c.iso(graph_created)}},
-                },
-                "ASFF_SECURITYHUB_FINDING": {
-                    "DatasourcePackageIngestState": "DISABLED",
-                    "LastIngestStateChange": {"DISABLED": {"Timestamp": c.iso(graph_created)}},
-                },
-            }
-        },
-        "indicators": {attacker_arn: indicators},
-    }
+    detective = c.detective_payload(
+        graph_arn,
+        graph_created,
+        entities=[{"entity_arn": attacker_arn, "severity": "HIGH", "indicators": indicators}],
+    )
 
     # ---------------------------------------------------------------- IAM simulation rules
-    sims: list[dict] = []
     victim_arn, victim_objs = f"arn:aws:s3:::{VICTIM}", f"arn:aws:s3:::{VICTIM}/*"
-    for action in (
-        "s3:GetObject",
-        "s3:ListBucket",
-        "s3:ListAllMyBuckets",
-        "s3:GetBucketPolicy",
-        "s3:PutBucketPolicy",
-        "s3:DeleteBucketPublicAccessBlock",
-        "s3:PutBucketPublicAccessBlock",
-        "s3:PutObject",
-        "s3:DeleteObject",
-    ):
-        for resource in ("*", victim_arn, victim_objs):
-            sims.append(c.simulation(attacker_arn, action, resource, "allowed", [(EXCESSIVE_POLICY, "user-managed")]))
+    sims = [c.simulation(attacker_arn, "s3:*", "*", "allowed", [(EXCESSIVE_POLICY, "user-managed")])]
     grants = {
         "app-reporting": [("s3:GetObject", victim_objs), ("s3:ListBucket", victim_arn)],
         "app-ingest": [("s3:PutObject", f"{victim_arn}/exports/*"), ("s3:PutObject", f"arn:aws:s3:::{ASSETS}/*")],
@@ -791,12 +767,6 @@ def build(seed: int, now: datetime) -> dict:
         pname = next(iter(roles[role]["inline_policies"]))
         for action, resource in allowed:
             sims.append(c.simulation(_arn_role(role), action, resource, "allowed", [(pname, "role")]))
-        for action, resource in (
-            ("s3:PutBucketPolicy", victim_arn),
-            ("s3:DeleteBucketPublicAccessBlock", victim_arn),
-            ("s3:DeleteObject", victim_objs),
-        ):
-            sims.append(c.simulation(_arn_role(role), action, resource, "implicitDeny", []))
 
     # ---------------------------------------------------------------- moto-side world
     tags_common = {"cost-center": "cc-4411"}
