@@ -599,6 +599,10 @@ def _parse_binary(text: str) -> bytes | None:
         return None
 
 
+def _never(_value: str) -> None:
+    return None
+
+
 def _arn_parts(text: str) -> list[str] | None:
     parts = text.split(":", 5)
     return parts if len(parts) == 6 else None
@@ -646,7 +650,7 @@ class _Condition:
             if base in ("arnequals", "arnlike"):
                 parts = _arn_parts(value)
                 if parts is None:
-                    return _compile(_glob_source(value), False).fullmatch
+                    return _never  # not an ARN: matches nothing (a wildcard may not span components)
                 return tuple(_compile(_glob_source(p), False).fullmatch for p in parts)
             return value
         if base.startswith("numeric"):
