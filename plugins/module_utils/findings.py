@@ -686,8 +686,11 @@ def normalize_finding(finding: Mapping) -> dict:
     Accepted: boto3 ``GetFindings`` output (PascalCase), the wire / EventBridge ``detail`` shape (camelCase) and a
     whole EventBridge event (``{"detail-type": "GuardDuty Finding", "detail": {...}}``). Missing, null or redacted
     fields give None (or an empty list / dict); only a non-mapping, or a finding with neither an id nor a type,
-    raises ``FindingError``. ``raw`` is the input object itself, not a copy.
+    raises ``FindingError``. ``raw`` is the input object itself, not a copy. An already normalised finding is
+    returned as it is, so normalising twice is harmless.
     """
+    if isinstance(finding, Mapping) and _looks_normalised(finding):
+        return finding  # type: ignore[return-value]
     data = _unwrap(finding)
     finding_id = _str(_get(data, "id"))
     finding_type = _str(_get(data, "type"))
@@ -807,6 +810,7 @@ def _ranked(entries: Iterable[dict]) -> list[dict]:
     out.sort(key=lambda e: _sev(e.get("max_severity")), reverse=True)
     for entry in out:
         entry.pop("_sort_name", None)
+        entry.pop("_ids", None)
     return out
 
 
@@ -927,7 +931,9 @@ def summarise(findings: Iterable[Mapping]) -> dict:
 
 
 def _merge_common(entry: dict, fid: str | None, severity: float | None, first: str | None, last: str | None) -> None:
-    if fid and fid not in entry["finding_ids"]:
+    seen = entry.setdefault("_ids", set())
+    if fid and fid not in seen:
+        seen.add(fid)
         entry["finding_ids"].append(fid)
     if severity is not None and (entry["max_severity"] is None or severity > entry["max_severity"]):
         entry["max_severity"] = severity

@@ -135,6 +135,12 @@ def test_raw_is_the_input_finding_unchanged():
     assert result["raw"] is finding and finding == before
 
 
+def test_normalising_a_normalised_finding_returns_it_unchanged():
+    once = F.normalize_finding(wire(EXFIL))
+    assert F.normalize_finding(once) is once
+    assert once["buckets"][0]["name"] == "payroll-exports-prod"
+
+
 def test_to_json_safe_makes_boto3_raw_serialisable():
     raw = F.normalize_finding(boto3_shape(EXFIL))["raw"]
     with pytest.raises(TypeError):
