@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -257,9 +258,16 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drain(stream: Any, tail: list[str]) -> None:
+    """Keep reading a child's pipe so it never blocks on a full buffer; remember the last lines."""
+    for line in stream:
+        tail.append(line)
+        del tail[:-20]
+
+
 def start_subprocess(host: str, port: int, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
     """Start ``python -m sandbox serve`` and return (process, endpoint) once it is healthy."""
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         _server_command(host, port),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
@@ -273,9 +281,12 @@ def start_subprocess(host: str, port: int, timeout: float = 60.0) -> tuple[subpr
         err = process.stderr.read() if process.stderr else ""
         raise RuntimeError((err or line or "the server exited").strip())
     endpoint = line.split(" on ", 1)[1].strip()
+    tail: list[str] = []
+    for stream in (process.stdout, process.stderr):
+        threading.Thread(target=_drain, args=(stream, tail), daemon=True).start()
     if not wait_healthy(endpoint, process, timeout=timeout):
         stop_subprocess(process)
-        raise RuntimeError(f"the sandbox at {endpoint} did not become healthy")
+        raise RuntimeError(f"the sandbox at {endpoint} did not become healthy: {''.join(tail[-3:]).strip()}")
     return process, endpoint
 
 
@@ -287,9 +298,6 @@ def stop_subprocess(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    for stream in (process.stdout, process.stderr):
-        if stream:
-            stream.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
