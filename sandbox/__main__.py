@@ -267,7 +267,7 @@ def _drain(stream: Any, tail: list[str]) -> None:
 
 def start_subprocess(host: str, port: int, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
     """Start ``python -m sandbox serve`` and return (process, endpoint) once it is healthy."""
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         _server_command(host, port),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,

@@ -85,7 +85,12 @@ WIRE_FINDING: dict[str, Any] = {
         "resourceType": "AccessKey",
         "accessKeyDetails": {"accessKeyId": "AKIAMALLORY000000001", "userName": "mallory", "userType": "IAMUser"},
         "s3BucketDetails": [
-            {"arn": "arn:aws:s3:::victim-bucket", "name": "victim-bucket", "type": "Destination", "createdAt": 1768464000}
+            {
+                "arn": "arn:aws:s3:::victim-bucket",
+                "name": "victim-bucket",
+                "type": "Destination",
+                "createdAt": 1768464000,
+            }
         ],
     },
     "service": {"serviceName": "guardduty", "detectorId": "feedface", "archived": False, "count": 1},

@@ -85,7 +85,10 @@ def test_criteria_filter_on_dotted_paths_through_lists(sandbox, boto3_finding, w
     assert _ids(gd, det, {"resource.s3BucketDetails.name": {"Eq": ["other-bucket"]}}) == ["f-other"]
     assert _ids(gd, det, {"resource.s3BucketDetails.name": {"Neq": ["victim-bucket"]}}) == ["f-other"]
     assert _ids(gd, det, {"type": {"Equals": ["Policy:S3/BucketBlockPublicAccessDisabled"]}}) == ["f-wire"]
-    assert _ids(gd, det, {"type": {"NotEquals": ["Policy:S3/BucketBlockPublicAccessDisabled"]}}) == ["f-boto3", "f-other"]
+    assert _ids(gd, det, {"type": {"NotEquals": ["Policy:S3/BucketBlockPublicAccessDisabled"]}}) == [
+        "f-boto3",
+        "f-other",
+    ]
     assert _ids(gd, det, {"severity": {"Gte": 7}}) == ["f-boto3"]
     assert _ids(gd, det, {"severity": {"Gt": 2, "Lt": 8}}) == ["f-other"]
     assert _ids(gd, det, {"severity": {"LessThanOrEqual": 2}}) == ["f-wire"]
