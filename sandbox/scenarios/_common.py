@@ -310,6 +310,77 @@ def assume_role_record(
     return rec
 
 
+def private_ips(ids: Ids, n: int, low: int, high: int) -> list[str]:
+    """``n`` in-VPC addresses 10.0.<low..high>.x."""
+    return [f"10.0.{ids.rng.randint(low, high)}.{ids.rng.randint(10, 250)}" for _ in range(n)]
+
+
+class RoleSessions:
+    """Sessions of application roles: one per role instance per 6-hour credential period, each with its own
+    ASIA key and an sts:AssumeRole record made by the service (ec2 unless ``services`` says otherwise)."""
+
+    def __init__(
+        self,
+        ids: Ids,
+        role_ids: dict[str, str],
+        start: datetime,
+        *,
+        instances: dict[str, list[str]],
+        ips: dict[str, list[str]],
+        services: dict[str, str] | None = None,
+        account_id: str = ACCOUNT_ID,
+    ) -> None:
+        self.ids = ids
+        self.role_ids = role_ids
+        self.start = start
+        self.instances = instances
+        self.ips = ips
+        self.services = services or {}
+        self.account_id = account_id
+        self.cache: dict[tuple[str, int, int], dict] = {}
+        self.assume_records: list[dict] = []
+
+    def session(self, role: str, when: datetime, idx: int | None = None) -> dict:
+        """``{"identity", "ip", "access_key_id", "session_name", "created"}`` of the session active at ``when``."""
+        period = int((when - self.start).total_seconds() // (6 * 3600))
+        if idx is None:
+            idx = self.ids.rng.randrange(len(self.instances[role]))
+        key = (role, period, idx)
+        if key not in self.cache:
+            name = self.instances[role][idx]
+            created = self.start + timedelta(hours=6 * period) - timedelta(minutes=self.ids.rng.randint(1, 20))
+            akid = self.ids.key_id("ASIA")
+            rid = self.role_ids[role]
+            service = self.services.get(role, "ec2.amazonaws.com")
+            self.assume_records.append(
+                assume_role_record(
+                    self.ids,
+                    when=created,
+                    role_name=role,
+                    role_id=rid,
+                    session_name=name,
+                    access_key_id=akid,
+                    service=service,
+                    account_id=self.account_id,
+                )
+            )
+            ident = assumed_role_identity(
+                role, rid, name, akid, created, account_id=self.account_id, ec2=service.startswith("ec2")
+            )
+            self.cache[key] = {
+                "identity": ident,
+                "ip": self.ids.rng.choice(self.ips[role]),
+                "access_key_id": akid,
+                "session_name": name,
+                "created": created,
+            }
+        return self.cache[key]
+
+    def identity(self, role: str, when: datetime) -> tuple[dict, str]:
+        entry = self.session(role, when)
+        return entry["identity"], entry["ip"]
+
+
 # --------------------------------------------------------------------------------------------- GuardDuty
 def remote_ip(
     ip: str, *, country: str, country_code: str, city: str, asn: str, org: str, lat: float, lon: float
@@ -480,6 +551,42 @@ def cloudtrail_bucket_policy(bucket: str, trail_arn: str, account_id: str = ACCO
             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}},
         },
     )
+
+
+def bpa_config(on: bool = True) -> dict:
+    """A PublicAccessBlockConfiguration as boto3 takes it."""
+    return {"BlockPublicAcls": on, "IgnorePublicAcls": on, "BlockPublicPolicy": on, "RestrictPublicBuckets": on}
+
+
+def trail_world(trail: str, bucket: str, data_buckets: list[str], *, tags: dict[str, str] | None = None) -> dict:
+    """The trail bucket (locked down, with CloudTrail's bucket policy) and a multi-region trail logging S3 data
+    events of ``data_buckets``: ``{"bucket": bucket spec, "trail": trail spec, "arn": trail ARN}``."""
+    arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT_ID}:trail/{trail}"
+    return {
+        "arn": arn,
+        "bucket": {
+            "name": bucket,
+            "tags": {"purpose": "cloudtrail", **(tags or {})},
+            "encryption": {"SSEAlgorithm": "AES256"},
+            "versioning": "Enabled",
+            "public_access_block": bpa_config(True),
+            "ownership": "BucketOwnerEnforced",
+            "policy": cloudtrail_bucket_policy(bucket, arn),
+        },
+        "trail": {
+            "name": trail,
+            "bucket": bucket,
+            "event_selectors": [
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "DataResources": [
+                        {"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{b}/" for b in data_buckets]}
+                    ],
+                }
+            ],
+        },
+    }
 
 
 def simulation(principal_arn: str, action: str, resource: str, decision: str, matched: list[tuple[str, str]]) -> dict:

@@ -282,53 +282,6 @@ def _iam(ids: c.Ids) -> dict[str, Any]:
     return {"managed_policies": managed, "users": [user], "roles": roles}
 
 
-class _Sessions:
-    """Role sessions of the application roles: one per role instance per 6-hour credential period."""
-
-    def __init__(self, ids: c.Ids, roles: dict[str, dict], start: datetime) -> None:
-        self.ids = ids
-        self.roles = roles
-        self.start = start
-        self.instances = {
-            "app-reporting": [ids.instance_id(), ids.instance_id()],
-            "app-ingest": ["acme-ingest-handler"],
-            "app-analytics": [ids.instance_id()],
-        }
-        self.ips = {
-            "app-reporting": [f"10.0.{ids.rng.randint(1, 9)}.{ids.rng.randint(10, 250)}" for _ in range(2)],
-            "app-ingest": [f"10.0.{ids.rng.randint(20, 29)}.{ids.rng.randint(10, 250)}" for _ in range(3)],
-            "app-analytics": [f"10.0.{ids.rng.randint(40, 49)}.{ids.rng.randint(10, 250)}"],
-        }
-        self.cache: dict[tuple[str, int, int], dict] = {}
-        self.assume_records: list[dict] = []
-
-    def identity(self, role: str, when: datetime) -> tuple[dict, str]:
-        period = int((when - self.start).total_seconds() // (6 * 3600))
-        idx = self.ids.rng.randrange(len(self.instances[role]))
-        key = (role, period, idx)
-        if key not in self.cache:
-            session = self.instances[role][idx]
-            created = self.start + timedelta(hours=6 * period) - timedelta(minutes=self.ids.rng.randint(1, 20))
-            akid = self.ids.key_id("ASIA")
-            rid = self.roles[role]["placeholder_id"]
-            service = "lambda.amazonaws.com" if role == "app-ingest" else "ec2.amazonaws.com"
-            self.assume_records.append(
-                c.assume_role_record(
-                    self.ids,
-                    when=created,
-                    role_name=role,
-                    role_id=rid,
-                    session_name=session,
-                    access_key_id=akid,
-                    service=service,
-                )
-            )
-            ident = c.assumed_role_identity(role, rid, session, akid, created, ec2=service.startswith("ec2"))
-            self.cache[key] = {"identity": ident, "ip": self.ids.rng.choice(self.ips[role])}
-        entry = self.cache[key]
-        return entry["identity"], entry["ip"]
-
-
 def build(seed: int, now: datetime) -> dict:
     """Everything the scenario creates, as plain data (pure, deterministic for ``seed`` and ``now``)."""
     rng = random.Random(seed)
@@ -362,7 +315,22 @@ def build(seed: int, now: datetime) -> dict:
     assets_sizes = {o["key"]: o["size"] for o in assets_objects}
 
     records: list[dict] = []
-    sessions = _Sessions(ids, roles, day_start)
+    sessions = c.RoleSessions(
+        ids,
+        {name: roles[name]["placeholder_id"] for name in APP_ROLES},
+        day_start,
+        instances={
+            "app-reporting": [ids.instance_id(), ids.instance_id()],
+            "app-ingest": ["acme-ingest-handler"],
+            "app-analytics": [ids.instance_id()],
+        },
+        ips={
+            "app-reporting": c.private_ips(ids, 2, 1, 9),
+            "app-ingest": c.private_ips(ids, 3, 20, 29),
+            "app-analytics": c.private_ips(ids, 1, 40, 49),
+        },
+        services={"app-ingest": "lambda.amazonaws.com"},
+    )
 
     # ---------------------------------------------------------------- legitimate traffic, whole day
     n_legit = 2800 + rng.randint(0, 400)
