@@ -27,6 +27,7 @@ from sandbox import clients
 
 REPO = Path(__file__).resolve().parent.parent
 ANSIBLE_CONFIG = REPO / "ansible.cfg"
+_CLIENTS: dict[tuple[str, str, str], Any] = {}
 
 
 @dataclass
@@ -43,7 +44,12 @@ class Sandbox:
     env: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str, region: str = REGION, **config: Any) -> Any:
-        return clients.client(self.endpoint, service, region, **config)
+        if config:
+            return clients.client(self.endpoint, service, region, **config)
+        key = (self.endpoint, service, region)
+        if key not in _CLIENTS:  # building a client costs ~0.1 s; they hold no per-test state
+            _CLIENTS[key] = clients.client(self.endpoint, service, region)
+        return _CLIENTS[key]
 
     def seed(self, payload: dict[str, Any]) -> Any:
         return clients.seed(self.endpoint, payload)
