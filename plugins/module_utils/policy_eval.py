@@ -132,7 +132,18 @@ class Principal:
     """Who makes a request: an IAM user, a role (session), a federated user, the account root, an AWS service or
     nobody (anonymous). Build one with :meth:`from_arn`, :meth:`anonymous` or :meth:`service`."""
 
-    __slots__ = ("account_id", "arn", "canonical_id", "key", "kind", "name", "partition", "session_name", "userid")
+    __slots__ = (
+        "_auto",
+        "account_id",
+        "arn",
+        "canonical_id",
+        "key",
+        "kind",
+        "name",
+        "partition",
+        "session_name",
+        "userid",
+    )
 
     def __init__(
         self,
@@ -154,6 +165,7 @@ class Principal:
         self.canonical_id = canonical_id
         self.partition = partition
         self.key = f"{kind}|{arn or name or ''}|{canonical_id or ''}"
+        self._auto: dict[str, tuple] | None = None
 
     def __repr__(self) -> str:
         return f"Principal({self.kind!r}, {self.arn or self.name!r})"
@@ -267,15 +279,19 @@ def _context_text(value: Any) -> str:
 
 def normalise_context(context: Mapping[str, Any] | None, caller: Principal | None = None) -> dict[str, tuple]:
     """Lower-case keys, tuple-of-string values; keys derived from ``caller`` fill in what is missing."""
-    out: dict[str, tuple] = {}
     if caller is not None:
-        for key, value in caller.auto_context().items():
-            out[key] = (value,)
+        if caller._auto is None:
+            caller._auto = {key: (value,) for key, value in caller.auto_context().items()}
+        out = dict(caller._auto)
+    else:
+        out = {}
     if context:
         for key, value in context.items():
             if value is None:
                 continue
-            if isinstance(value, (list, tuple, set, frozenset)):
+            if type(value) is str:
+                out[key.lower()] = (value,)
+            elif isinstance(value, (list, tuple, set, frozenset)):
                 out[key.lower()] = tuple(_context_text(v) for v in value)
             else:
                 out[key.lower()] = (_context_text(value),)
@@ -304,19 +320,23 @@ _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
 class _Template:
-    """A policy value containing ``${...}`` variables (only in 2012-10-17 policies)."""
+    """A policy value containing ``${...}`` variables (only in 2012-10-17 policies).
 
-    __slots__ = ("parts",)
+    ``parts`` holds ``(literal_text, literal_regex, None, None)`` for fixed text and ``(None, None, key, default)``
+    for a variable; the compiled regex is cached per tuple of variable values."""
+
+    __slots__ = ("_cache", "keys", "parts")
 
     def __init__(self, text: str) -> None:
-        parts: list[tuple[str, str, str | None]] = []
+        parts: list[tuple[str | None, str | None, str | None, str | None]] = []
         pos = 0
         for match in _VARIABLE.finditer(text):
             if match.start() > pos:
-                parts.append(("lit", text[pos : match.start()], None))
+                literal = text[pos : match.start()]
+                parts.append((literal, _glob_source(literal), None, None))
             inner = match.group(1).strip()
             if inner in _ESCAPES:
-                parts.append(("char", _ESCAPES[inner], None))
+                parts.append((_ESCAPES[inner], re.escape(_ESCAPES[inner]), None, None))
             else:
                 key, _, default = inner.partition(",")
                 default = default.strip()
@@ -324,37 +344,49 @@ class _Template:
                     default_value: str | None = default[1:-1]
                 else:
                     default_value = None
-                parts.append(("var", key.strip().lower(), default_value))
+                parts.append((None, None, key.strip().lower(), default_value))
             pos = match.end()
         if pos < len(text):
-            parts.append(("lit", text[pos:], None))
+            literal = text[pos:]
+            parts.append((literal, _glob_source(literal), None, None))
         self.parts = tuple(parts)
+        self.keys = tuple((key, default) for _, _, key, default in parts if key is not None)
+        self._cache: dict[tuple, Any] = {}
 
-    def _values(self, ctx: Mapping[str, tuple]) -> list[tuple[str, str]] | None:
-        out = []
-        for kind, value, default in self.parts:
-            if kind == "var":
-                found = ctx.get(value)
-                if found is not None and len(found) == 1:
-                    out.append(("char", found[0]))
-                elif found is None and default is not None:
-                    out.append(("char", default))
-                else:
-                    return None  # unresolvable: the element does not match
+    def _binding(self, ctx: Mapping[str, tuple]) -> tuple[str, ...] | None:
+        values = []
+        for key, default in self.keys:
+            found = ctx.get(key)
+            if found is not None and len(found) == 1:
+                values.append(found[0])
+            elif found is None and default is not None:
+                values.append(default)
             else:
-                out.append((kind, value))
-        return out
+                return None  # unresolvable: the element does not match
+        return tuple(values)
 
     def text(self, ctx: Mapping[str, tuple]) -> str | None:
-        values = self._values(ctx)
-        return None if values is None else "".join(v for _, v in values)
+        binding = self._binding(ctx)
+        if binding is None:
+            return None
+        values = iter(binding)
+        return "".join(literal if literal is not None else next(values) for literal, _, _, _ in self.parts)
 
     def regex(self, ctx: Mapping[str, tuple], ignore_case: bool = False) -> re.Pattern | None:
-        values = self._values(ctx)
-        if values is None:
+        binding = self._binding(ctx)
+        if binding is None:
             return None
-        source = "".join(_glob_source(v) if kind == "lit" else re.escape(v) for kind, v in values)
-        return _compile(source, ignore_case)
+        cache_key = (binding, ignore_case)
+        pattern = self._cache.get(cache_key)
+        if pattern is None:
+            values = iter(binding)
+            source = "".join(
+                source if source is not None else re.escape(next(values)) for _, source, _, _ in self.parts
+            )
+            pattern = _compile(source, ignore_case)
+            if len(self._cache) < 1024:
+                self._cache[cache_key] = pattern
+        return pattern
 
 
 def _maybe_template(text: str, variables: bool) -> str | _Template:
@@ -611,13 +643,27 @@ def _arn_parts(text: str) -> list[str] | None:
 class _Condition:
     """One (operator, key) pair of a Condition block, compiled."""
 
-    __slots__ = ("base", "if_exists", "key", "negated", "operator", "set_op", "unknown", "values", "warning")
+    __slots__ = (
+        "base",
+        "fixed",
+        "if_exists",
+        "key",
+        "missing",
+        "negated",
+        "operator",
+        "set_op",
+        "unknown",
+        "values",
+        "warning",
+    )
 
     def __init__(self, operator: str, key: str, values: list[str], variables: bool, policy: str) -> None:
         self.operator = operator
         self.key = key.lower()
         self.unknown = False
         self.warning = ""
+        self.fixed: frozenset[str] | None = None
+        self.missing = False
         name = operator
         self.set_op: str | None = None
         lowered = name.lower()
@@ -636,6 +682,17 @@ class _Condition:
             self.values = ()
             return
         self.values = tuple(self._compile_value(v, variables) for v in values)
+        # Result when the key is absent from the request (IfExists / ForAllValues: true; ForAnyValue: false;
+        # otherwise false for positive and true for negated operators).
+        if self.if_exists or self.set_op == "all":
+            self.missing = True
+        elif self.set_op == "any":
+            self.missing = False
+        else:
+            self.missing = self.negated
+        # Fast path: exact string / boolean comparison against fixed values is a set intersection.
+        if self.base in ("stringequals", "bool") and not any(isinstance(v, _Template) for v in self.values):
+            self.fixed = frozenset(self.values)
 
     def _compile_value(self, value: str, variables: bool):
         base = self.base
@@ -736,13 +793,14 @@ class _Condition:
             present = bool(actual)
             return any((not present) if v == "true" else present for v in self.values if v in ("true", "false"))
         if not actual:
-            if self.if_exists or self.set_op == "all":
-                return True
-            if self.set_op == "any":
-                return False
-            return self.negated
+            return self.missing
         negated = self.negated
         if self.set_op is None:
+            fixed = self.fixed
+            if fixed is not None:
+                if self.base == "bool":
+                    actual = [v.lower() for v in actual]
+                return fixed.isdisjoint(actual) == negated
             found = any(self._match_value(v, ctx) for v in actual)
             return not found if negated else found
         if self.set_op == "any":
@@ -765,9 +823,11 @@ def _parse_address(text: str):
 
 class CompiledStatement:
     __slots__ = (
+        "_strengths",
         "actions",
         "conditions",
         "deny",
+        "has_unknown",
         "not_action",
         "not_principal",
         "not_resource",
@@ -796,6 +856,8 @@ class CompiledStatement:
                 conditions.append(_Condition(operator, key, values, variables, ref.policy_name))
         self.conditions = tuple(conditions)
         self.unknown_warnings = tuple(c.warning for c in conditions if c.unknown)
+        self.has_unknown = bool(self.unknown_warnings)
+        self._strengths: dict[str, int] = {}
 
     def matches_action(self, action: str) -> bool:
         return self.actions.match(action, {}) != self.not_action
@@ -806,6 +868,15 @@ class CompiledStatement:
         return self.resources.match(resource, ctx) != self.not_resource
 
     def principal_strength(self, caller: Principal) -> int:
+        cache = self._strengths
+        found = cache.get(caller.key)
+        if found is None:
+            found = self._principal_strength(caller)
+            if len(cache) < 4096:
+                cache[caller.key] = found
+        return found
+
+    def _principal_strength(self, caller: Principal) -> int:
         if self.principal is None:
             return 0
         if self.not_principal:
@@ -887,6 +958,16 @@ class PrincipalPolicies:
     identity: tuple[CompiledPolicy, ...] = ()
     permissions_boundary: CompiledPolicy | None = None
     session_policies: tuple[CompiledPolicy, ...] = ()
+    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def identity_for_action(self, action: str) -> tuple[CompiledStatement, ...]:
+        """The statements of all identity policies whose Action / NotAction covers ``action`` (cached)."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(s for policy in self.identity for s in policy.for_action(action))
+            if len(self._by_action) < 4096:
+                self._by_action[action] = found
+        return found
 
     @classmethod
     def build(
@@ -903,6 +984,9 @@ class PrincipalPolicies:
             else _compile_spec(permissions_boundary, "permissions-boundary", "permissions-boundary"),
             tuple(_compile_spec(p, f"session-{i}", "session") for i, p in enumerate(session_policies)),
         )
+
+
+_NO_POLICIES = PrincipalPolicies()
 
 
 def _bpa_flag(config: Mapping[str, Any] | None, flag: str) -> bool:
@@ -1010,7 +1094,7 @@ class BucketContext:
 
 
 def _scan(
-    policy: CompiledPolicy,
+    statements: tuple[CompiledStatement, ...],
     action: str,
     resource: str,
     ctx: Mapping[str, tuple],
@@ -1019,17 +1103,39 @@ def _scan(
     warnings: list[str],
     caller: Principal | None = None,
 ) -> None:
-    for statement in policy.for_action(action):
-        if not statement.matches_resource(resource, ctx):
-            continue
+    # Hot loop: resource matching is inlined (see _Matcher.match / CompiledStatement.matches_resource).
+    for statement in statements:
+        matcher = statement.resources
+        if matcher is not None:
+            if matcher.any or resource in matcher.exact:
+                hit = True
+            elif matcher.regex is not None and matcher.regex(resource) is not None:
+                hit = True
+            elif matcher.templates:
+                hit = matcher.match(resource, ctx)
+            else:
+                hit = False
+            if hit == statement.not_resource:
+                continue
         if caller is not None:
             strength = statement.principal_strength(caller)
             if not strength:
                 continue
         else:
             strength = _DIRECT
-        if statement.conditions and not statement.conditions_hold(ctx, warnings):
-            continue
+        conditions = statement.conditions
+        if conditions:
+            if statement.has_unknown:
+                if not statement.conditions_hold(ctx, warnings):
+                    continue
+            else:
+                for condition in conditions:
+                    if not condition.holds(ctx):
+                        break
+                else:
+                    conditions = None
+                if conditions is not None:
+                    continue
         if statement.deny:
             denies.append(statement.ref)
         elif caller is not None:
@@ -1039,6 +1145,8 @@ def _scan(
 
 
 def _acl_allows(bucket: BucketContext, request_action: str, resource: str, caller: Principal, same_account: bool):
+    if not bucket.grants and not bucket.object_grants:
+        return [], ""
     if bucket.acls_disabled:
         return [], "ignored (BucketOwnerEnforced)"
     out = []
@@ -1086,14 +1194,14 @@ def evaluate(
     id_allows: list[StatementRef] = []
     boundary_allows: list[StatementRef] = []
     session_allows: list[StatementRef] = []
-    policies = principal_policies or PrincipalPolicies()
+    policies = principal_policies or _NO_POLICIES
     if identity_capable and caller.kind != "root":
-        for policy in policies.identity:
-            _scan(policy, action, resource, ctx, denies, id_allows, warnings)
+        _scan(policies.identity_for_action(action), action, resource, ctx, denies, id_allows, warnings)
         if policies.permissions_boundary is not None:
-            _scan(policies.permissions_boundary, action, resource, ctx, denies, boundary_allows, warnings)
+            statements = policies.permissions_boundary.for_action(action)
+            _scan(statements, action, resource, ctx, denies, boundary_allows, warnings)
         for policy in policies.session_policies:
-            _scan(policy, action, resource, ctx, denies, session_allows, warnings)
+            _scan(policy.for_action(action), action, resource, ctx, denies, session_allows, warnings)
     details["identity"] = "allow" if id_allows else "none"
     boundary_ok = policies.permissions_boundary is None or bool(boundary_allows)
     session_ok = not policies.session_policies or bool(session_allows)
@@ -1106,7 +1214,8 @@ def evaluate(
     if bucket is not None:
         if bucket.bucket_policy is not None:
             rb_policy: list[tuple[StatementRef, int]] = []
-            _scan(bucket.bucket_policy, action, resource, ctx, denies, rb_policy, warnings, caller)
+            statements = bucket.bucket_policy.for_action(action)
+            _scan(statements, action, resource, ctx, denies, rb_policy, warnings, caller)
             restricted = bucket.restrict_policy and not same_account and caller.kind != "service"
             if restricted and rb_policy:
                 details["bucket_policy"] = "ignored (RestrictPublicBuckets)"
