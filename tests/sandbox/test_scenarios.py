@@ -371,3 +371,64 @@ def test_apply_public_exfiltration_answers_the_responders_questions(sandbox):
             break
     kinds = {i["IndicatorType"] for i in det.list_indicators(GraphArn=graph["Arn"], InvestigationId=inv)["Indicators"]}
     assert {"FLAGGED_IP_ADDRESS", "RELATED_FINDING", "TTP_OBSERVED"} <= kinds
+
+
+def _current_victim_findings(sandbox, bucket: str) -> list[dict]:
+    gd = sandbox.client("guardduty")
+    detector = gd.list_detectors()["DetectorIds"][0]
+    criterion = {"resource.s3BucketDetails.name": {"Eq": [bucket]}, "service.archived": {"Eq": ["false"]}}
+    ids = gd.list_findings(DetectorId=detector, FindingCriteria={"Criterion": criterion})["FindingIds"]
+    return gd.get_findings(DetectorId=detector, FindingIds=ids)["Findings"] if ids else []
+
+
+def _lookup(sandbox, event_name: str) -> list[dict]:
+    attr = [{"AttributeKey": "EventName", "AttributeValue": event_name}]
+    pages = sandbox.client("cloudtrail").get_paginator("lookup_events").paginate(LookupAttributes=attr)
+    return [e for p in pages for e in p["Events"]]
+
+
+@pytest.mark.sandbox
+def test_apply_ransomware_leaves_encrypted_copies_and_recoverable_versions(sandbox):
+    exp = sandbox.scenario("ransomware")["expected"]
+    s3 = sandbox.client("s3")
+    victim = exp["victim_bucket"]
+    assert s3.get_bucket_versioning(Bucket=victim)["Status"] == "Suspended"
+    current = [o["Key"] for o in s3.list_objects_v2(Bucket=victim)["Contents"]]
+    assert exp["ransom_note_key"] in current
+    assert sum(k.endswith(exp["encrypted_suffix"]) for k in current) == exp["counts"]["objects_encrypted"]
+    versions = s3.list_object_versions(Bucket=victim)
+    originals = {v["Key"] for v in versions["Versions"] if not v["IsLatest"]}
+    assert len(originals) == exp["counts"]["objects_deleted"]
+    assert {m["Key"] for m in versions["DeleteMarkers"]} == originals
+
+    suspended = [e for e in _lookup(sandbox, "PutBucketVersioning") if e.get("AccessKeyId")]
+    assert [e["AccessKeyId"] for e in suspended] == [exp["attacker"]["access_key_id"]]
+    record = json.loads(suspended[0]["CloudTrailEvent"])
+    assert record["sourceIPAddress"] == exp["attacker"]["source_ip"]
+    assert record["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] == exp["compromised_role_arn"]
+    findings = _current_victim_findings(sandbox, victim)
+    assert sorted(f["Type"] for f in findings) == exp["finding_types"]
+
+
+@pytest.mark.sandbox
+def test_apply_cross_account_backdoor_grants_the_foreign_account_without_making_the_bucket_public(sandbox):
+    exp = sandbox.scenario("cross-account-backdoor")["expected"]
+    s3 = sandbox.client("s3")
+    victim = exp["victim_bucket"]
+    statements = {s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=victim)["Policy"])["Statement"]}
+    backdoor = statements[exp["backdoor_statement_sid"]]
+    assert backdoor["Principal"] == {"AWS": f"arn:aws:iam::{exp['foreign_account_id']}:root"}
+    assert s3.get_public_access_block(Bucket=victim)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+
+    put = [e for e in _lookup(sandbox, "PutBucketPolicy") if e.get("AccessKeyId") == exp["attacker"]["access_key_id"]]
+    assert len(put) == 1 and put[0]["Username"] == exp["attacker"]["user_name"]
+    findings = _current_victim_findings(sandbox, victim)
+    assert sorted(f["Type"] for f in findings) == exp["finding_types"]
+    remote = {
+        f["Service"]["Action"]["AwsApiCallAction"].get("RemoteAccountDetails", {}).get("AccountId") for f in findings
+    }
+    assert exp["foreign_account_id"] in remote
+    sim = sandbox.client("iam").simulate_principal_policy(
+        PolicySourceArn=exp["attacker"]["principal_arn"], ActionNames=["s3:PutBucketPolicy"]
+    )["EvaluationResults"]
+    assert sim[0]["EvalDecision"] == "allowed"
