@@ -719,7 +719,9 @@ class _Condition:
         if base == "binaryequals":
             return _parse_binary(value)
         if base == "ipaddress":
-            return _parse_network(value)
+            network = _parse_network(value)
+            # (version, first address, netmask) as integers: containment is two integer operations
+            return None if network is None else (network.version, int(network.network_address), int(network.netmask))
         return value  # pragma: no cover - every base is handled above
 
     def _match_value(self, actual: str, ctx: Mapping[str, tuple]) -> bool:
@@ -762,9 +764,10 @@ class _Condition:
             return when is not None and any(v is not None and compare(when, v) for v in self.values)
         if base == "ipaddress":
             address = _parse_address(actual)
-            return address is not None and any(
-                net is not None and net.version == address.version and address in net for net in self.values
-            )
+            if address is None:
+                return False
+            version, number = address
+            return any(net is not None and net[0] == version and number & net[2] == net[1] for net in self.values)
         if base in ("arnequals", "arnlike"):
             parts = _arn_parts(actual)
             for expected in self.values:
@@ -809,12 +812,16 @@ class _Condition:
 
 
 @lru_cache(maxsize=4096)
-def _parse_address(text: str):
+def _parse_address(text: str) -> tuple[int, int] | None:
+    """(IP version, address as an integer) of a request's IP value, or None when it is not an address."""
     try:
-        return ipaddress.ip_address(text.strip())
+        address = ipaddress.ip_address(text.strip())
     except ValueError:
         network = _parse_network(text)
-        return network.network_address if network is not None and network.num_addresses == 1 else None
+        if network is None or network.num_addresses != 1:
+            return None
+        address = network.network_address
+    return address.version, int(address)
 
 
 # --------------------------------------------------------------------------------------------------------------------
