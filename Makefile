@@ -37,7 +37,7 @@ link: $(COLL_LINK)
 
 demo: venv link
 	$(PY) -m sandbox run --scenario public-exfiltration -- \
-		$(BIN)/ansible-playbook playbooks/demo.yml
+		$(BIN)/ansible-playbook cloudsec.s3.posture -e bucket=acme-customer-exports
 
 ruff: venv
 	$(BIN)/ruff check .

@@ -47,7 +47,7 @@ ABSENT_CODES: dict[str, tuple[str, ...]] = {
     "cors": ("NoSuchCORSConfiguration",),
     "lifecycle": ("NoSuchLifecycleConfiguration",),
     "tags": ("NoSuchTagSet",),
-    "access_points": (),
+    "access_points": ("NoSuchAccessPointPolicy",),
     "acl": (),
     "versioning": (),
     "logging": (),
