@@ -65,3 +65,9 @@ class PlaybookRunner:
 @pytest.fixture
 def playbook(sandbox: Any) -> PlaybookRunner:
     return PlaybookRunner(sandbox)
+
+
+@pytest.fixture
+def tools_env() -> dict[str, str]:
+    """os.environ prepared for running ansible tools from this checkout (no sandbox variables)."""
+    return tool_env(dict(os.environ))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -27,11 +26,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario, tmp_path):
-    from tests.integration.conftest import tool_env  # noqa: PLC0415 - resolved through the rootdir on sys.path
-
+def test_molecule_scenario(scenario, tools_env):
     port = _free_port()
-    env = tool_env(dict(os.environ))
+    env = dict(tools_env)
     env.update(clients.client_env(f"http://127.0.0.1:{port}"))
     env["SANDBOX_PORT"] = str(port)
     env["MOLECULE_NO_LOG"] = "false"
