@@ -22,6 +22,7 @@ import random
 import string
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -628,6 +629,21 @@ def _substitute(obj: Any, mapping: dict[str, str]) -> Any:
     return json.loads(text)
 
 
+def _put_objects(s3: Any, bucket: str, objects: list[dict]) -> int:
+    """Upload small objects a few at a time (the sandbox server is threaded; boto3 clients are thread-safe)."""
+
+    def put(obj: dict) -> None:
+        s3.put_object(Bucket=bucket, Key=obj["key"], Body=obj["body"].encode(), ContentType=obj["content_type"])
+
+    if len(objects) < 4:
+        for obj in objects:
+            put(obj)
+    else:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(put, objects))  # list() re-raises the first failure
+    return len(objects)
+
+
 def _create_bucket(s3: Any, spec: dict) -> int:
     """Create one bucket with its objects, history and final configuration; returns the number of PUT objects."""
     name = spec["name"]
@@ -635,15 +651,16 @@ def _create_bucket(s3: Any, spec: dict) -> int:
     puts = 0
     for status in spec.get("versioning_history", []):
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
-    for obj in spec.get("objects", []):
-        s3.put_object(Bucket=name, Key=obj["key"], Body=obj["body"].encode(), ContentType=obj["content_type"])
-        puts += 1
-    for op in spec.get("operations", []):
+    puts += _put_objects(s3, name, spec.get("objects", []))
+    pending: list[dict] = []
+    for op in [*spec.get("operations", []), {"op": "end"}]:
+        if op["op"] == "put":  # consecutive puts are uploaded together
+            pending.append(op)
+            continue
+        puts += _put_objects(s3, name, pending)
+        pending = []
         if op["op"] == "versioning":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": op["status"]})
-        elif op["op"] == "put":
-            s3.put_object(Bucket=name, Key=op["key"], Body=op["body"].encode(), ContentType=op["content_type"])
-            puts += 1
         elif op["op"] == "delete":
             keys = op["keys"]
             for start in range(0, len(keys), 1000):
