@@ -23,13 +23,14 @@ stops the scan. Bad arguments raise ``ValueError`` naming the argument.
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import multiprocessing
 import os
 import re
 import time
-import zlib
+from bisect import bisect_right
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -43,12 +44,14 @@ from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 try:
-    from isal import isal_zlib as _isal_zlib
+    from isal import igzip as _igzip
 except ImportError:  # pragma: no cover - exercised by forcing decoder="stdlib"
-    _isal_zlib = None
+    _igzip = None
 
 try:
     import msgspec
@@ -328,10 +331,11 @@ if msgspec is not None:
         vpcEndpointId: str | None = None
         tlsDetails: _TlsDetails | None = None
 
-    class _LogFile(msgspec.Struct, gc=False):
-        Records: list[_Record] | msgspec.UnsetType | None = msgspec.UNSET
+    class _RawLog(msgspec.Struct, gc=False):
+        Records: list[msgspec.Raw] | msgspec.UnsetType | None = msgspec.UNSET
 
-    _TYPED = msgspec.json.Decoder(_LogFile)
+    _RAW_LOG = msgspec.json.Decoder(_RawLog)
+    _RECORD = msgspec.json.Decoder(_Record)
     _GENERIC = msgspec.json.Decoder()
 
 
@@ -342,32 +346,18 @@ class _Skip(Exception):
         self.detail = detail
 
 
-def _gunzip(data: bytes, zmod: Any) -> bytes:
-    """Decompress all gzip members of ``data`` (CloudTrail files may be multi-member)."""
-    parts = []
-    rest = data
-    while True:
-        d = zmod.decompressobj(wbits=31)
-        try:
-            parts.append(d.decompress(rest))
-        except zmod.error as exc:
-            raise _Skip("corrupt_gzip", f"gzip data is corrupt: {exc}") from None
-        if not d.eof:
-            raise _Skip("truncated_gzip", f"gzip stream ends early after {len(data)} compressed bytes")
-        rest = d.unused_data
-        if not rest or not rest.strip(b"\x00"):
-            break
-        if rest[:2] != _GZIP_MAGIC:
-            raise _Skip("corrupt_gzip", "trailing data after the last gzip member")
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
 def _decompress(data: bytes, fast: bool) -> bytes:
-    if data[:2] == _GZIP_MAGIC:
-        return _gunzip(data, _isal_zlib if fast and _isal_zlib is not None else zlib)
-    if data.lstrip()[:1] == b"{":  # an already decompressed log file
-        return data
-    raise _Skip("corrupt_gzip", "not gzip data (bad magic bytes)")
+    """Decompress every gzip member of ``data`` (a log file may hold several); plain JSON passes through."""
+    if data[:2] != _GZIP_MAGIC:
+        if data.lstrip()[:1] == b"{":  # an already decompressed log file
+            return data
+        raise _Skip("corrupt_gzip", "not gzip data (bad magic bytes)")
+    try:
+        return _igzip.decompress(data) if fast and _igzip is not None else gzip.decompress(data)
+    except EOFError:
+        raise _Skip("truncated_gzip", f"gzip stream ends early ({len(data)} compressed bytes)") from None
+    except Exception as exc:  # zlib.error, isal's IsalError, gzip.BadGzipFile
+        raise _Skip("corrupt_gzip", f"gzip data is corrupt: {exc}") from None
 
 
 # --------------------------------------------------------------------------------------------- per record
@@ -629,6 +619,7 @@ def _new_file_result(index: int, source: str) -> dict[str, Any]:
         "bytes_decompressed": 0,
         "prefiltered": False,
         "generic": False,
+        "generic_records": 0,
         "records": 0,
         "invalid": 0,
         "missing": {},
@@ -639,35 +630,119 @@ def _new_file_result(index: int, source: str) -> dict[str, Any]:
     }
 
 
-def _typed_matches(doc: Any, q: _Query, res: dict[str, Any]) -> list[tuple] | None:
+def _count_missing(res: dict[str, Any], names: Iterable[str]) -> None:
+    missing = res["missing"]
+    for name in names:
+        missing[name] = missing.get(name, 0) + 1
+
+
+def _in_window(t: str, q: _Query, res: dict[str, Any]) -> str | None:
+    if len(t) != 20 or t[10] != "T" or t[19] != "Z":
+        t = _canon_time(t)
+        if t is None:
+            res["bad_time"] += 1
+            return None
+    return t if q.start <= t <= q.end else None
+
+
+_REQUIRED = (("eventTime", str), ("userIdentity", dict), ("eventName", str))
+
+
+def _match_struct(r: Any, q: _Query, res: dict[str, Any]) -> tuple | None:
+    rp = r.requestParameters
+    if rp is None or rp.bucketName != q.bucket:
+        return None
+    t = r.eventTime
+    if t is None or r.userIdentity is None or r.eventName is None:
+        _count_missing(res, [n for n in ("eventTime", "userIdentity", "eventName") if getattr(r, n) is None])
+        if t is None:
+            return None
+    t = _in_window(t, q, res)
+    return None if t is None else _from_struct(r, t, q.bucket)
+
+
+def _match_dict(r: Any, q: _Query, res: dict[str, Any]) -> tuple | None:
+    if not isinstance(r, dict):
+        res["invalid"] += 1
+        return None
+    rp = r.get("requestParameters")
+    if not isinstance(rp, dict) or rp.get("bucketName") != q.bucket:
+        return None
+    t = r.get("eventTime")
+    lacks = [
+        n
+        for n, kind in (("eventTime", str), ("userIdentity", dict), ("eventName", str))
+        if not isinstance(r.get(n), kind)
+    ]
+    if lacks:
+        _count_missing(res, lacks)
+        if not isinstance(t, str):
+            return None
+    t = _in_window(t, q, res)
+    return None if t is None else _from_dict(r, t, q.bucket, rp)
+
+
+def _compact_candidates(raw: bytes, recs: list, needle: bytes) -> list[int] | None:
+    """Indexes of the records whose bytes contain ``needle``, found with one pass of ``bytes.find``.
+
+    CloudTrail writes compact JSON, so record ``i`` starts at ``start + sum(len(r) + 1 for r before it)``.
+    The layout is checked (every computed start is a ``{`` and the list ends with ``]``); None when it does
+    not hold (pretty-printed JSON, a record that is not an object), and the caller checks record by record.
+    """
+    n = len(recs)
+    if n == 0:
+        return []
+    start = raw.find(bytes(recs[0]))
+    if start < 0:
+        return None
+    offsets = list(accumulate([len(r) + 1 for r in recs], initial=start))
+    end = offsets[n] - 1
+    if end >= len(raw) or raw[end] != 0x5D:  # "]"
+        return None
+    if n > 1:
+        if itemgetter(*offsets[:n])(raw).count(0x7B) != n:  # every record starts with "{"
+            return None
+    elif raw[start] != 0x7B:
+        return None
+    out = []
+    find = raw.find
+    p = find(needle, start, end)
+    while p != -1:
+        i = bisect_right(offsets, p) - 1
+        out.append(i)
+        p = find(needle, offsets[i + 1], end)
+    return out
+
+
+def _typed_matches(raw: bytes, doc: Any, q: _Query, res: dict[str, Any]) -> list[tuple]:
+    """Records as raw JSON slices; only those whose bytes name the bucket (or are not objects) are decoded."""
     recs = doc.Records
     if recs is msgspec.UNSET:
         raise _Skip("not_cloudtrail", "no Records key at the top level")
     if recs is None:
         raise _Skip("not_cloudtrail", "Records is null")
     res["records"] = len(recs)
-    bucket, start, end = q.bucket, q.start, q.end
-    missing = res["missing"]
+    needle = q.bucket_bytes
+    # Compact JSON has no blanks, so a record about the bucket contains exactly this:
+    picked = _compact_candidates(raw, recs, b'"bucketName":"' + needle + b'"')
+    if picked is None:
+        candidates = []
+        for r in recs:
+            b = bytes(r)
+            if b[:1] != b"{" or needle in b:
+                candidates.append(r)
+    else:
+        candidates = [recs[i] for i in picked]
+    decode = _RECORD.decode
     out = []
-    for r in recs:
-        t = r.eventTime
-        if t is None or r.userIdentity is None or r.eventName is None:
-            for name in ("eventTime", "userIdentity", "eventName"):
-                if getattr(r, name) is None:
-                    missing[name] = missing.get(name, 0) + 1
-            if t is None:
-                continue
-        rp = r.requestParameters
-        if rp is None or rp.bucketName != bucket:
-            continue
-        if len(t) != 20:
-            t = _canon_time(t)
-            if t is None:
-                res["bad_time"] += 1
-                continue
-        if t < start or t > end:
-            continue
-        out.append(_from_struct(r, t, bucket))
+    for r in candidates:
+        try:
+            ev = _match_struct(decode(r), q, res)
+        except msgspec.ValidationError:  # this record does not fit the structs: take it apart generically
+            res["generic_records"] += 1
+            ev = _match_dict(_GENERIC.decode(r), q, res)
+        if ev is not None:
+            out.append(ev)
     return out
 
 
@@ -678,35 +753,31 @@ def _generic_matches(doc: Any, q: _Query, res: dict[str, Any]) -> list[tuple]:
     if not isinstance(recs, list):
         raise _Skip("not_cloudtrail", "Records is null" if recs is None else "Records is not a list")
     res["records"] = len(recs)
-    bucket, start, end = q.bucket, q.start, q.end
-    missing = res["missing"]
     out = []
     for r in recs:
-        if not isinstance(r, dict):
-            res["invalid"] += 1
-            continue
-        t = r.get("eventTime")
-        lacks = [
-            name
-            for name, kind in (("eventTime", str), ("userIdentity", dict), ("eventName", str))
-            if not isinstance(r.get(name), kind)
-        ]
-        for name in lacks:
-            missing[name] = missing.get(name, 0) + 1
-        if not isinstance(t, str):
-            continue
-        rp = r.get("requestParameters")
-        if not isinstance(rp, dict) or rp.get("bucketName") != bucket:
-            continue
-        if len(t) != 20 or t[10] != "T" or t[19] != "Z":
-            t = _canon_time(t)
-            if t is None:
-                res["bad_time"] += 1
-                continue
-        if t < start or t > end:
-            continue
-        out.append(_from_dict(r, t, bucket, rp))
+        ev = _match_dict(r, q, res)
+        if ev is not None:
+            out.append(ev)
     return out
+
+
+def _decode_matches(raw: bytes, q: _Query, res: dict[str, Any]) -> list[tuple]:
+    if q.fast_json and msgspec is not None:
+        try:
+            return _typed_matches(raw, _RAW_LOG.decode(raw), q, res)
+        except msgspec.ValidationError:  # the top level does not fit: the whole file generically
+            res["generic"] = True
+            try:
+                return _generic_matches(_GENERIC.decode(raw), q, res)
+            except msgspec.DecodeError as exc:
+                raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
+        except msgspec.DecodeError as exc:
+            raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
+    return _generic_matches(doc, q, res)
 
 
 def _scan_bytes(index: int, source: str, data: bytes, q: _Query) -> dict[str, Any]:
@@ -719,27 +790,7 @@ def _scan_bytes(index: int, source: str, data: bytes, q: _Query) -> dict[str, An
         if q.prefilter and q.bucket_bytes not in raw:
             res["prefiltered"] = True
             return res
-        matches = None
-        if q.fast_json and msgspec is not None:
-            try:
-                matches = _typed_matches(_TYPED.decode(raw), q, res)
-            except msgspec.ValidationError:
-                res["missing"] = {}
-                res["bad_time"] = 0
-                res["generic"] = True
-                try:
-                    doc = _GENERIC.decode(raw)
-                except msgspec.DecodeError as exc:
-                    raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
-                matches = _generic_matches(doc, q, res)
-            except msgspec.DecodeError as exc:
-                raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
-        else:
-            try:
-                doc = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                raise _Skip("invalid_json", f"invalid JSON: {exc}") from None
-            matches = _generic_matches(doc, q, res)
+        matches = _decode_matches(raw, q, res)
     except _Skip as skip:
         res["skip"] = (skip.reason, skip.detail)
         return res
@@ -978,7 +1029,7 @@ def _pool_context() -> Any:
 
 
 def _decoder_name(fast_gzip: bool, fast_json: bool) -> str:
-    return f"{'isal' if fast_gzip else 'zlib'}+{'msgspec' if fast_json else 'json'}"
+    return f"{'isal' if fast_gzip else 'gzip'}+{'msgspec' if fast_json else 'json'}"
 
 
 def scan(
@@ -1007,7 +1058,7 @@ def scan(
     timestamp outside ``[start, end + slack]`` are not read (``prune=False`` reads everything).
     ``principals`` match the principal ARN, the role a session was issued by, or the account id;
     ``source_ips`` take addresses or CIDR blocks. ``workers`` processes scan the files (default: the usable
-    cores; 1 scans in this process). ``decoder="stdlib"`` forces zlib + json even when isal and msgspec are
+    cores; 1 scans in this process). ``decoder="stdlib"`` forces gzip + json even when isal and msgspec are
     installed; ``"auto"`` uses them when they are.
     """
     if not isinstance(bucket, str) or not bucket.strip():
@@ -1045,7 +1096,7 @@ def scan(
         source_ips=frozenset(exact_ips) if ip_set is not None else None,
         networks=tuple(networks),
         max_events=max_events,
-        fast_gzip=decoder == "auto" and _isal_zlib is not None,
+        fast_gzip=decoder == "auto" and _igzip is not None,
         fast_json=decoder == "auto" and msgspec is not None,
         prefilter=prefilter,
     )
@@ -1059,6 +1110,7 @@ def scan(
         "files_prefiltered": 0,
         "files_skipped": 0,
         "files_generic_decode": 0,
+        "records_generic_decode": 0,
         "skipped": [],
         "skipped_by_reason": {},
         "records_scanned": 0,
@@ -1168,6 +1220,7 @@ def _fold_stats(stats: dict[str, Any], res: dict[str, Any]) -> None:
     stats["files_read"] += 1
     stats["files_prefiltered"] += res["prefiltered"]
     stats["files_generic_decode"] += res["generic"]
+    stats["records_generic_decode"] += res["generic_records"]
     stats["records_scanned"] += res["records"]
     stats["records_invalid"] += res["invalid"]
     stats["records_bad_time"] += res["bad_time"]
