@@ -16,6 +16,10 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from sandbox.scenarios._common import ScenarioConflict
+
+__all__ = ["ScenarioConflict", "UnknownScenario", "apply", "build", "describe", "names"]
+
 _MODULES = ("public_exfiltration", "ransomware", "cross_account_backdoor")
 
 

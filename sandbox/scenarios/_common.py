@@ -629,6 +629,25 @@ def _substitute(obj: Any, mapping: dict[str, str]) -> Any:
     return json.loads(text)
 
 
+class ScenarioConflict(RuntimeError):
+    """The sandbox already holds resources the scenario would create (reset it first); names them."""
+
+
+def _preflight(s3: Any, iam: Any, world: dict) -> None:
+    """Refuse, before changing anything, to apply onto a sandbox that already has the scenario's names."""
+    clashes = []
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    clashes += [f"bucket {b['name']}" for b in world["buckets"] if b["name"] in buckets]
+    users = {u["UserName"] for u in iam.list_users().get("Users", [])}
+    clashes += [f"IAM user {u['name']}" for u in world["iam"].get("users", []) if u["name"] in users]
+    roles = {r["RoleName"] for r in iam.list_roles().get("Roles", [])}
+    clashes += [f"IAM role {r['name']}" for r in world["iam"].get("roles", []) if r["name"] in roles]
+    if clashes:
+        raise ScenarioConflict(
+            f"the sandbox already has {', '.join(clashes)}; reset it (POST /_sandbox/reset) before applying a scenario"
+        )
+
+
 def _put_objects(s3: Any, bucket: str, objects: list[dict]) -> int:
     """Upload small objects a few at a time (the sandbox server is threaded; boto3 clients are thread-safe)."""
 
@@ -704,6 +723,7 @@ def apply_world(endpoint: str, built: dict) -> dict:
     mapping: dict[str, str] = {}
     acct = built["account_id"]
     created: dict[str, int] = {"buckets": 0, "objects": 0, "users": 0, "roles": 0, "policies": 0, "access_keys": 0}
+    _preflight(s3, iam, world)
 
     for pol in world["iam"].get("managed_policies", []):
         iam.create_policy(

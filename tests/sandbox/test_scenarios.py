@@ -432,3 +432,13 @@ def test_apply_cross_account_backdoor_grants_the_foreign_account_without_making_
         PolicySourceArn=exp["attacker"]["principal_arn"], ActionNames=["s3:PutBucketPolicy"]
     )["EvaluationResults"]
     assert sim[0]["EvalDecision"] == "allowed"
+
+
+@pytest.mark.sandbox
+def test_apply_refuses_a_sandbox_that_already_has_the_scenarios_names_and_changes_nothing(sandbox):
+    s3, iam = sandbox.client("s3"), sandbox.client("iam")
+    s3.create_bucket(Bucket="acme-cloudtrail-logs")
+    with pytest.raises(scenarios.ScenarioConflict, match="bucket acme-cloudtrail-logs"):
+        scenarios.apply("ransomware", sandbox.endpoint)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["acme-cloudtrail-logs"]
+    assert iam.list_roles()["Roles"] == []
