@@ -891,7 +891,7 @@ def _failed(index: int, source: str, reason: str, detail: str) -> dict[str, Any]
     return _aggregate(res, 0)
 
 
-def _warm() -> int:
+def _warm(_: object = None) -> int:
     return os.getpid()
 
 
