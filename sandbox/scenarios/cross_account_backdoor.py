@@ -74,11 +74,12 @@ def build(seed: int, now: datetime) -> dict:
     trail = c.trail_world(TRAIL, TRAIL_BUCKET, [VICTIM])
 
     objects = []
+    months = [((now.year * 12 + now.month - 1 - back) // 12, (now.month - 1 - back) % 12 + 1) for back in range(12)]
     for i in range(36):
-        month = now - timedelta(days=30 * (i // 3) + 1)
+        year, month = months[i // 3]
         objects.append(
             {
-                "key": f"ledgers/{month:%Y}/{month:%m}/general-ledger-{i % 3 + 1}.parquet",
+                "key": f"ledgers/{year}/{month:02d}/general-ledger-{i % 3 + 1}.parquet",
                 "body": "PAR1 sandbox stand-in\n",
                 "content_type": "application/octet-stream",
                 "size": rng.randint(2_000_000, 30_000_000),
@@ -87,7 +88,7 @@ def build(seed: int, now: datetime) -> dict:
     for i in range(6):
         objects.append(
             {
-                "key": f"payroll/payroll-{(now - timedelta(days=30 * i)):%Y-%m}.csv",
+                "key": f"payroll/payroll-{months[i][0]}-{months[i][1]:02d}.csv",
                 "body": "employee_id,net\n1001,0.00\n",
                 "content_type": "text/csv",
                 "size": rng.randint(200_000, 900_000),

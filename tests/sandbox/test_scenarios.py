@@ -267,6 +267,14 @@ def test_public_exfiltration_world_matches_the_documented_bucket_states():
     assert user["managed_policies"] == [b["expected"]["excessive_policy"]["name"]]
 
 
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("now", [datetime(2026, 3, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)])
+def test_objects_of_a_bucket_have_distinct_keys_on_any_date(name, now):
+    for spec in scenarios.build(name, seed=5, now=now)["world"]["buckets"]:
+        keys = [o["key"] for o in spec.get("objects", [])]
+        assert len(keys) == len(set(keys)), spec["name"]
+
+
 # --------------------------------------------------------------------------------------------- against the sandbox
 LOG_KEY = re.compile(
     rf"^AWSLogs/{ACCOUNT_ID}/CloudTrail/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/"
