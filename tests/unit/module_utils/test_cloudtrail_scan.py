@@ -586,3 +586,12 @@ def test_window_accepts_aware_datetimes_in_any_zone(write_log):
         [path], start=datetime(2026, 11, 1, 12, 0, tzinfo=plus2), end=datetime(2026, 11, 1, 12, 45, tzinfo=plus2)
     )
     assert len(result.events) == 1
+
+
+def test_compact_layout_locates_the_records_naming_the_bucket_without_decoding_them():
+    records = [s3_event(), s3_event(bucket="other"), s3_event(), s3_event(bucket="other")]
+    needle = b'"bucketName":"' + BUCKET.encode() + b'"'
+    compact = gzip.decompress(log_bytes(records))
+    assert cs._compact_candidates(compact, cs._RAW_LOG.decode(compact).Records, needle) == [0, 2]
+    pretty = gzip.decompress(log_bytes(records, compact=False))
+    assert cs._compact_candidates(pretty, cs._RAW_LOG.decode(pretty).Records, needle) is None
