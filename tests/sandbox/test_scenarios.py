@@ -10,6 +10,7 @@ import ipaddress
 import json
 import re
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -309,10 +310,12 @@ def test_apply_public_exfiltration_leaves_the_account_in_the_documented_state(sa
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=trail_bucket, Prefix="AWSLogs/")
     log_keys = [o["Key"] for p in pages for o in p.get("Contents", [])]
     assert log_keys and all(LOG_KEY.match(k) for k in log_keys if "/CloudTrail/" in k)
-    delivered = []
-    for key in log_keys:
-        body = s3.get_object(Bucket=trail_bucket, Key=key)["Body"].read()
-        delivered += json.loads(gzip.decompress(body))["Records"]
+
+    def records_of(key: str) -> list[dict]:
+        return json.loads(gzip.decompress(s3.get_object(Bucket=trail_bucket, Key=key)["Body"].read()))["Records"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        delivered = [r for batch in pool.map(records_of, log_keys) for r in batch]
     data = [r for r in delivered if r["eventCategory"] == "Data"]
     assert len({r["eventID"] for r in data}) == exp["counts"]["data_events"]
     attacker_gets = [
