@@ -486,7 +486,7 @@ def match_expected(entries: Iterable[ExpectedAccess], action: str, resource: str
 # evaluation inputs from gathered data
 
 
-def _snake_acl_to_boto(acl: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def acl_from_snake(acl: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not acl:
         return None
     grants = []
@@ -502,7 +502,7 @@ def _snake_acl_to_boto(acl: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"Owner": {"ID": (acl.get("owner") or {}).get("id")}, "Grants": grants}
 
 
-def _bpa_to_boto(config: Mapping[str, Any] | None) -> dict[str, bool] | None:
+def bpa_from_snake(config: Mapping[str, Any] | None) -> dict[str, bool] | None:
     if not config:
         return None
     names = {
@@ -529,10 +529,10 @@ def bucket_context(
         return BucketContext(
             account_id=account_id,
             bucket_policy=(f"bucket policy of {name}", "bucket-policy", policy) if policy else None,
-            acl=_snake_acl_to_boto(bucket_info.get("acl")),
+            acl=acl_from_snake(bucket_info.get("acl")),
             object_ownership=bucket_info.get("ownership_controls"),
-            block_public_access=_bpa_to_boto(bucket_info.get("public_access_block")),
-            account_block_public_access=_bpa_to_boto(account_block_public_access),
+            block_public_access=bpa_from_snake(bucket_info.get("public_access_block")),
+            account_block_public_access=bpa_from_snake(account_block_public_access),
             name=name,
         )
     except PolicyError as exc:
