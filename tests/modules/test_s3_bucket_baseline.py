@@ -85,7 +85,11 @@ def configuration(sandbox, bucket):
     out = {}
     for key, call, absent in (
         ("bpa", lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"], "NoSuchPublic"),
-        ("ownership", lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"], "OwnershipControls"),
+        (
+            "ownership",
+            lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
+            "OwnershipControls",
+        ),
         ("encryption", lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"], "Server"),
         ("versioning", lambda: s3.get_bucket_versioning(Bucket=bucket).get("Status"), None),
         ("policy", lambda: json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]), "NoSuchBucketPolicy"),
@@ -94,7 +98,7 @@ def configuration(sandbox, bucket):
     ):
         try:
             out[key] = call()
-        except Exception as exc:  # noqa: BLE001 - "not configured" answers become None
+        except Exception as exc:  # "not configured" answers become None
             assert absent and absent in type(exc).__name__ + str(exc), exc
             out[key] = None
     return out
@@ -182,7 +186,9 @@ def test_exceptions_by_tag_and_by_variable_exempt_only_the_named_controls(estate
     args = {
         "buckets": ["acme-www", "acme-exports"],
         "statements": {"tls_only": True},
-        "exceptions": [{"bucket": "acme-exp*", "controls": ["versioning"], "reason": "scratch data, versions unwanted"}],
+        "exceptions": [
+            {"bucket": "acme-exp*", "controls": ["versioning"], "reason": "scratch data, versions unwanted"}
+        ],
     }
     failed, result = run_module("s3_bucket_baseline", args)
     assert not failed, result
@@ -246,18 +252,18 @@ def test_bucket_pattern_selects_buckets_and_empty_match_says_so(estate, run_modu
     assert result["msg"] == "bucket_pattern 'nothing-like-this-*' matches none of the 5 buckets of the account"
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ({"kms_key_id": "my-key"}, "Invalid KMS key ARN 'my-key' in kms_key_id"),
-        ({"logging_target_bucket": "acme-no-such-logs"}, "Logging target bucket acme-no-such-logs does not exist"),
-        ({"cloudtrail_trail": "no-such-trail"}, "CloudTrail trail no-such-trail does not exist"),
-        ({"statements": {"vpce_ids": ["vpce-0a1b2c3d4e5f60718"]}}, "exempt_principals must name at least one"),
-    ],
-)
-def test_bad_input_fails_naming_it_before_any_change(estate, run_module, args, message):
+BAD_INPUT = [
+    ({"kms_key_id": "my-key"}, "Invalid KMS key ARN 'my-key' in kms_key_id"),
+    ({"logging_target_bucket": "acme-no-such-logs"}, "Logging target bucket acme-no-such-logs does not exist"),
+    ({"cloudtrail_trail": "no-such-trail"}, "CloudTrail trail no-such-trail does not exist"),
+    ({"statements": {"vpce_ids": ["vpce-0a1b2c3d4e5f60718"]}}, "exempt_principals must name at least one"),
+]
+
+
+def test_bad_input_fails_naming_it_before_any_change(estate, run_module):
     before = configuration(estate, "acme-exports")
-    failed, result = run_module("s3_bucket_baseline", {"buckets": ["acme-exports"], **args})
-    assert failed
-    assert message in result["msg"]
+    for args, message in BAD_INPUT:
+        failed, result = run_module("s3_bucket_baseline", {"buckets": ["acme-exports"], **args})
+        assert failed, args
+        assert message in result["msg"]
     assert configuration(estate, "acme-exports") == before
