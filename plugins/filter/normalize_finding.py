@@ -6,8 +6,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: normalize_finding
 short_description: Normalise an Amazon GuardDuty finding to the cloudsec.s3 finding schema
-version_added: 1.0.0
-author: cloudsec.s3 contributors
+version_added: 0.1.0
+author: cloudsec.s3 contributors (@cloudsec-s3)
 description:
   - Turns a GuardDuty finding that arrives as data into the schema that C(cloudsec.s3.guardduty_findings_info)
     returns, so a playbook, a rulebook or a role reads every finding the same way.
