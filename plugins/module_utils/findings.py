@@ -27,7 +27,6 @@ from __future__ import annotations
 # Malformed findings raise ``FindingError`` (a ``ValueError``); missing, null or redacted fields never do.
 import datetime as _dt
 import fnmatch
-import ipaddress
 import json
 import math
 import re
@@ -36,6 +35,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 from typing import NamedTuple
+
+from ansible_collections.cloudsec.s3.plugins.module_utils.validation import bucket_name_problem
 
 try:  # optional speed-up; the standard library is the fallback
     import msgspec as _msgspec
@@ -949,40 +950,9 @@ def _merge_common(entry: dict, fid: str | None, severity: float | None, first: s
 # Input validation
 # --------------------------------------------------------------------------------------------------------------------
 
-_BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
-_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-
-
-def bucket_name_problem(name: Any) -> str | None:
-    """Why ``name`` is not a valid general purpose S3 bucket name (S3 user guide, "General purpose bucket naming
-    rules"), or None when it is."""
-    if not isinstance(name, str):
-        return f"must be a string, got {type(name).__name__}"
-    if not 3 <= len(name) <= 63:
-        return f"must be 3 to 63 characters long, it has {len(name)}"
-    if not _BUCKET_CHARS.match(name):
-        return "may contain only lowercase letters, digits, dots (.) and hyphens (-)"
-    if not (name[0].isalnum() and name[-1].isalnum()):
-        return "must begin and end with a lowercase letter or a digit"
-    if ".." in name:
-        return "must not contain two adjacent dots"
-    try:
-        ipaddress.IPv4Address(name)
-    except ValueError:
-        pass
-    else:
-        return "must not be formatted as an IP address"
-    for prefix in _BUCKET_RESERVED_PREFIXES:
-        if name.startswith(prefix):
-            return f"must not start with the reserved prefix {prefix!r}"
-    for suffix in _BUCKET_RESERVED_SUFFIXES:
-        if name.endswith(suffix):
-            return f"must not end with the reserved suffix {suffix!r}"
-    return None
-
 
 def validate_bucket_name(name: Any) -> str:
+    """``name`` when it is a valid bucket name, else ValueError naming it (rules in ``validation.py``)."""
     problem = bucket_name_problem(name)
     if problem:
         raise ValueError(f"invalid S3 bucket name {name!r}: {problem}")

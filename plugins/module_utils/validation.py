@@ -9,30 +9,32 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from typing import Any
 
-_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:.+$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
-def bucket_name_problem(name: object) -> str | None:
+_BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: Any) -> str | None:
     """Why ``name`` is not a valid general purpose S3 bucket name, or None when it is.
 
-    Rules from the S3 user guide ("General purpose bucket naming rules").
+    Rules from the S3 user guide, "General purpose bucket naming rules".
     """
-    if not isinstance(name, str) or not name:
-        return "a bucket name must be a non-empty string"
+    if not isinstance(name, str):
+        return f"must be a string, got {type(name).__name__}"
     if not 3 <= len(name) <= 63:
-        return "must be between 3 and 63 characters long"
+        return f"must be 3 to 63 characters long, it has {len(name)}"
     if not _BUCKET_CHARS.match(name):
-        return (
-            "may contain only lowercase letters, digits, dots and hyphens, "
-            "and must begin and end with a letter or digit"
-        )
-    if ".." in name or ".-" in name or "-." in name:
-        return "must not contain two adjacent periods or a period next to a hyphen"
+        return "may contain only lowercase letters, digits, dots (.) and hyphens (-)"
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return "must begin and end with a lowercase letter or a digit"
+    if ".." in name:
+        return "must not contain two adjacent dots"
     try:
         ipaddress.IPv4Address(name)
     except ValueError:
