@@ -298,10 +298,10 @@ def parse_time(value: str, option: str) -> datetime:
 def check_window(start_s: str, end_s: str | None, now: datetime) -> tuple[datetime, datetime]:
     start = parse_time(start_s, "start")
     end = parse_time(end_s, "end") if end_s else now
-    if end < start:
-        raise ValueError(f"Window end {end:%Y-%m-%dT%H:%M:%SZ} is before window start {start:%Y-%m-%dT%H:%M:%SZ}")
     if start > now:
         raise ValueError(f"Window start {start:%Y-%m-%dT%H:%M:%SZ} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ})")
+    if end < start:
+        raise ValueError(f"Window end {end:%Y-%m-%dT%H:%M:%SZ} is before window start {start:%Y-%m-%dT%H:%M:%SZ}")
     return start, min(end, now)
 
 
