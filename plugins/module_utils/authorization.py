@@ -1113,6 +1113,7 @@ def analyse_principal(
 
 def _principal_summary(resolved: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
     return {
+        "label": resolved.get("arn") or resolved.get("input"),
         "input": resolved.get("input"),
         "arn": resolved.get("arn"),
         "type": resolved.get("type"),

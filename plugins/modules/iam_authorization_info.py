@@ -121,10 +121,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 principal:
-  description: Who was evaluated.
+  description: Who was evaluated; C(label) is the ARN, or the input when there is none (V(anonymous)).
   returned: always
   type: dict
-  sample: {input: svc-legacy-backup, arn: "arn:aws:iam::123456789012:user/svc-legacy-backup", type: user,
+  sample: {label: "arn:aws:iam::123456789012:user/svc-legacy-backup", input: svc-legacy-backup, arn: "arn:aws:iam::123456789012:user/svc-legacy-backup", type: user,
            name: svc-legacy-backup, account_id: "123456789012", exists: true, cross_account: false, role_arn: null}
 bucket:
   description: The bucket name.
