@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from functools import lru_cache
 from typing import Any
+from typing import Union
 
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import VERSION_2012
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import parse_policy
@@ -195,7 +196,7 @@ class Principal:
         if not match:
             raise ValueError(f"principal {arn!r}: not an IAM/STS ARN, 'anonymous' or a service principal")
         account, rest, partition = match["account"], match["rest"], match["partition"]
-        resource_type, _, path = rest.partition("/")
+        resource_type, _sep, path = rest.partition("/")
         if rest == "root":
             return cls("root", arn, account, userid=userid or account, canonical_id=canonical_id, partition=partition)
         if match["service"] == "iam" and resource_type == "user" and path:
@@ -289,7 +290,7 @@ def normalise_context(context: Mapping[str, Any] | None, caller: Principal | Non
         for key, value in context.items():
             if value is None:
                 continue
-            if type(value) is str:
+            if isinstance(value, str):
                 out[key.lower()] = (value,)
             elif isinstance(value, (list, tuple, set, frozenset)):
                 out[key.lower()] = tuple(_context_text(v) for v in value)
@@ -338,7 +339,7 @@ class _Template:
             if inner in _ESCAPES:
                 parts.append((_ESCAPES[inner], re.escape(_ESCAPES[inner]), None, None))
             else:
-                key, _, default = inner.partition(",")
+                key, _sep, default = inner.partition(",")
                 default = default.strip()
                 if len(default) >= 2 and default[0] == default[-1] == "'":
                     default_value: str | None = default[1:-1]
@@ -350,7 +351,7 @@ class _Template:
             literal = text[pos:]
             parts.append((literal, _glob_source(literal), None, None))
         self.parts = tuple(parts)
-        self.keys = tuple((key, default) for _, _, key, default in parts if key is not None)
+        self.keys = tuple((key, default) for _lit, _src, key, default in parts if key is not None)
         self._cache: dict[tuple, Any] = {}
 
     def _binding(self, ctx: Mapping[str, tuple]) -> tuple[str, ...] | None:
@@ -370,7 +371,7 @@ class _Template:
         if binding is None:
             return None
         values = iter(binding)
-        return "".join(literal if literal is not None else next(values) for literal, _, _, _ in self.parts)
+        return "".join(literal if literal is not None else next(values) for literal, _src, _key, _dflt in self.parts)
 
     def regex(self, ctx: Mapping[str, tuple], ignore_case: bool = False) -> re.Pattern | None:
         binding = self._binding(ctx)
@@ -381,7 +382,7 @@ class _Template:
         if pattern is None:
             values = iter(binding)
             source = "".join(
-                source if source is not None else re.escape(next(values)) for _, source, _, _ in self.parts
+                source if source is not None else re.escape(next(values)) for _lit, source, _key, _dflt in self.parts
             )
             pattern = _compile(source, ignore_case)
             if len(self._cache) < 1024:
@@ -945,7 +946,8 @@ def compile_policy(
     return CompiledPolicy(parse_policy(document, name), name, policy_type)
 
 
-PolicySpec = CompiledPolicy | tuple[str, str, Any] | Mapping[str, Any] | str
+# Union, not "|": this alias is evaluated at import time and modules may run on Python < 3.10.
+PolicySpec = Union[CompiledPolicy, tuple[str, str, Any], Mapping[str, Any], str]  # noqa: UP007
 
 
 def _compile_spec(spec: PolicySpec, default_name: str, default_type: str) -> CompiledPolicy:
@@ -1085,7 +1087,7 @@ class BucketContext:
         if self.bucket_policy is not None:
             self.bucket_policy = _compile_spec(self.bucket_policy, f"bucket policy of {self.name}", "bucket-policy")
         self.grants, owner = _grants(self.acl)
-        self.object_grants, _ = _grants(self.object_acl)
+        self.object_grants, _public = _grants(self.object_acl)
         if self.owner_canonical_id is None:
             self.owner_canonical_id = owner
         self.bpa = effective_block_public_access(self.block_public_access, self.account_block_public_access)
@@ -1272,7 +1274,7 @@ def evaluate(
         return Decision(IMPLICIT_DENY, [], warnings, reason, details)
     # cross account
     if identity_ok and rb_allows:
-        resource_refs = [ref for ref, _ in rb_allows]
+        resource_refs = [ref for ref, _stmt in rb_allows]
         return Decision(
             ALLOWED,
             ([] if caller.kind == "root" else id_allows + limits) + resource_refs,
@@ -1460,7 +1462,7 @@ def bucket_public_access(
             if bpa["RestrictPublicBuckets"]:
                 path.neutralised_by.append("RestrictPublicBuckets")
             paths.append(path)
-    grants, _ = _grants(acl_grants)
+    grants, _public = _grants(acl_grants)
     for index, grant in enumerate(grants):
         if not is_public_grant(grant):
             continue
