@@ -48,6 +48,7 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.policy import PolicyEr
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import dump_policy
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import merge_statements
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import parse_optional_policy
+from ansible_collections.cloudsec.s3.plugins.module_utils.s3_security import normalize_public_access_block
 from ansible_collections.cloudsec.s3.plugins.module_utils.statements import STATEMENT_CONTROLS
 from ansible_collections.cloudsec.s3.plugins.module_utils.statements import baseline_statements
 from ansible_collections.cloudsec.s3.plugins.module_utils.statements import check_not_protected
@@ -996,3 +997,101 @@ def control_catalogue() -> list[dict[str, Any]]:
 def run_baseline(clients: Clients, buckets: list[str], settings: Settings, *, check_mode: bool = False) -> dict:
     validate_settings(settings)
     return Baseline(clients, settings, check_mode=check_mode).run(buckets)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# account-level Block Public Access preview
+
+BPA_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _public_inputs(s3: Any, bucket: str) -> dict[str, Any]:
+    def optional(call: Callable[[], Any], *absent: str) -> Any:
+        try:
+            return call()
+        except botocore_errors() as exc:
+            if error_code(exc) in absent:
+                return None
+            raise
+
+    ownership = optional(
+        lambda: s3.get_bucket_ownership_controls(aws_retry=True, Bucket=bucket)["OwnershipControls"]["Rules"],
+        "OwnershipControlsNotFoundError",
+    )
+    return {
+        "policy": optional(lambda: s3.get_bucket_policy(aws_retry=True, Bucket=bucket)["Policy"], "NoSuchBucketPolicy"),
+        "acl": s3.get_bucket_acl(aws_retry=True, Bucket=bucket),
+        "bpa": optional(
+            lambda: s3.get_public_access_block(aws_retry=True, Bucket=bucket)["PublicAccessBlockConfiguration"],
+            "NoSuchPublicAccessBlockConfiguration",
+        ),
+        "ownership": ownership[0].get("ObjectOwnership") if ownership else None,
+    }
+
+
+def public_access_preview(
+    s3: Any,
+    buckets: list[str],
+    current_account_bpa: Mapping[str, Any] | None,
+    new_account_bpa: Mapping[str, Any],
+    max_workers: int = 16,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Buckets public under the current account Block Public Access and not under ``new_account_bpa``.
+
+    Uses the policy engine (``policy_eval.bucket_public_access``) over each bucket's policy, ACL, own Block Public
+    Access and object ownership. Returns ``(losing, errors)``; ``losing`` items are ``{bucket, paths}`` with the
+    public paths that the new settings would neutralise, ``errors`` maps a bucket to why it could not be analysed.
+    """
+    from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import bucket_public_access
+
+    def one(bucket: str) -> tuple[str, dict[str, Any] | None, str | None]:
+        try:
+            inputs = _public_inputs(s3, bucket)
+            common = dict(object_ownership=inputs["ownership"], bucket_name=bucket)
+            now = bucket_public_access(inputs["policy"], inputs["acl"], inputs["bpa"], current_account_bpa, **common)
+            after = bucket_public_access(inputs["policy"], inputs["acl"], inputs["bpa"], new_account_bpa, **common)
+        except botocore_errors() as exc:
+            return bucket, None, describe_client_error(exc)
+        except (PolicyError, ValueError) as exc:
+            return bucket, None, str(exc)
+        if now.is_public and not after.is_public:
+            lost = [
+                p.as_dict()
+                for p in after.paths
+                if not p.effective and p.detail in {q.detail for q in now.paths if q.effective}
+            ]
+            return bucket, {"bucket": bucket, "paths": lost}, None
+        return bucket, None, None
+
+    workers = max(1, min(max_workers, len(buckets) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(one, buckets))
+    losing = [item for _b, item, _e in outcomes if item is not None]
+    errors = {bucket: error for bucket, _i, error in outcomes if error}
+    return losing, errors
+
+
+def describe_access_point(control: Any, account_id: str, name: str) -> dict[str, Any] | None:
+    """An access point as the access point modules return it, or None when it does not exist."""
+    try:
+        point = control.get_access_point(aws_retry=True, AccountId=account_id, Name=name)
+    except botocore_errors() as exc:
+        if error_code(exc) in ("NoSuchAccessPoint", "NotFound", "404"):
+            return None
+        raise
+    try:
+        text = control.get_access_point_policy(aws_retry=True, AccountId=account_id, Name=name).get("Policy")
+    except botocore_errors() as exc:
+        if error_code(exc) not in ("NoSuchAccessPointPolicy", "NoSuchAccessPoint"):
+            raise
+        text = None
+    return {
+        "name": point.get("Name"),
+        "bucket": point.get("Bucket"),
+        "arn": point.get("AccessPointArn"),
+        "alias": point.get("Alias"),
+        "network_origin": point.get("NetworkOrigin"),
+        "vpc_id": (point.get("VpcConfiguration") or {}).get("VpcId"),
+        "public_access_block": normalize_public_access_block(point.get("PublicAccessBlockConfiguration") or {}),
+        "policy": json.loads(text) if text else None,
+    }
