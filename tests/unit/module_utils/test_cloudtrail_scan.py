@@ -595,3 +595,21 @@ def test_compact_layout_locates_the_records_naming_the_bucket_without_decoding_t
     assert cs._compact_candidates(compact, cs._RAW_LOG.decode(compact).Records, needle) == [0, 2]
     pretty = gzip.decompress(log_bytes(records, compact=False))
     assert cs._compact_candidates(pretty, cs._RAW_LOG.decode(pretty).Records, needle) is None
+
+
+@pytest.mark.parametrize("decoder", ["auto", "stdlib"])
+def test_event_times_with_fractions_or_offsets_are_normalised_and_windowed(write_log, decoder):
+    path = write_log(
+        [
+            s3_event(when="2026-11-01T10:30:00.250Z", key="fraction.csv"),
+            s3_event(when="2026-11-01T12:30:00+02:00", key="offset.csv"),  # 10:30Z
+            s3_event(when="2026-11-01T09:59:59.900Z", key="early.csv"),
+            s3_event(when="last tuesday", key="garbage.csv"),
+        ]
+    )
+    result = run([path], decoder=decoder)
+    assert sorted((e["key"], e["time"]) for e in result.events) == [
+        ("fraction.csv", "2026-11-01T10:30:00Z"),
+        ("offset.csv", "2026-11-01T10:30:00Z"),
+    ]
+    assert result.stats["records_bad_time"] == 1
