@@ -331,11 +331,23 @@ if msgspec is not None:
         vpcEndpointId: str | None = None
         tlsDetails: _TlsDetails | None = None
 
+    class _AnyObject(msgspec.Struct, gc=False):
+        """Any JSON object, contents skipped."""
+
+    class _Probe(msgspec.Struct, gc=False):
+        """The fields that decide whether a record matches; a full _Record is decoded only for matches."""
+
+        eventTime: str | None = None
+        eventName: str | None = None
+        userIdentity: _AnyObject | None = None
+        requestParameters: _RequestParameters | None = None
+
     class _RawLog(msgspec.Struct, gc=False):
         Records: list[msgspec.Raw] | msgspec.UnsetType | None = msgspec.UNSET
 
     _RAW_LOG = msgspec.json.Decoder(_RawLog)
     _RECORD = msgspec.json.Decoder(_Record)
+    _PROBE = msgspec.json.Decoder(_Probe)
     _GENERIC = msgspec.json.Decoder()
 
 
@@ -648,7 +660,8 @@ def _in_window(t: str, q: _Query, res: dict[str, Any]) -> str | None:
 _REQUIRED = (("eventTime", str), ("userIdentity", dict), ("eventName", str))
 
 
-def _match_struct(r: Any, q: _Query, res: dict[str, Any]) -> tuple | None:
+def _struct_time(r: Any, q: _Query, res: dict[str, Any]) -> str | None:
+    """The record's time when a _Probe or _Record is about the bucket and inside the window; counts what is missing."""
     rp = r.requestParameters
     if rp is None or rp.bucketName != q.bucket:
         return None
@@ -657,8 +670,7 @@ def _match_struct(r: Any, q: _Query, res: dict[str, Any]) -> tuple | None:
         _count_missing(res, [n for n in ("eventTime", "userIdentity", "eventName") if getattr(r, n) is None])
         if t is None:
             return None
-    t = _in_window(t, q, res)
-    return None if t is None else _from_struct(r, t, q.bucket)
+    return _in_window(t, q, res)
 
 
 def _match_dict(r: Any, q: _Query, res: dict[str, Any]) -> tuple | None:
@@ -733,14 +745,21 @@ def _typed_matches(raw: bytes, doc: Any, q: _Query, res: dict[str, Any]) -> list
                 candidates.append(r)
     else:
         candidates = [recs[i] for i in picked]
-    decode = _RECORD.decode
+    probe, decode = _PROBE.decode, _RECORD.decode
     out = []
     for r in candidates:
+        probed = False
         try:
-            ev = _match_struct(decode(r), q, res)
+            t = _struct_time(probe(r), q, res)
+            probed = True
+            if t is None:
+                continue
+            ev = _from_struct(decode(r), t, q.bucket)
         except msgspec.ValidationError:  # this record does not fit the structs: take it apart generically
             res["generic_records"] += 1
-            ev = _match_dict(_GENERIC.decode(r), q, res)
+            # After a successful probe this record's missing fields are counted already: count into scratch.
+            counts = {"missing": {}, "bad_time": 0, "invalid": 0} if probed else res
+            ev = _match_dict(_GENERIC.decode(r), q, counts)
         if ev is not None:
             out.append(ev)
     return out
@@ -837,8 +856,9 @@ def _aggregate(res: dict[str, Any], max_events: int) -> dict[str, Any]:
             a[4].add(ip)
         if ev[_UA]:
             a[5].add(ev[_UA])
+        counted = name if name is not None else "unknown"  # event_counts keys stay strings
         counts = a[6]
-        counts[name] = counts.get(name, 0) + 1
+        counts[counted] = counts.get(counted, 0) + 1
         if t < a[7]:
             a[7] = t
         if t > a[8]:
@@ -860,7 +880,7 @@ def _aggregate(res: dict[str, Any], max_events: int) -> dict[str, Any]:
                 g[2] = t
             if t > g[3]:
                 g[3] = t
-        contrib.append((ev[_EID], akey, gkey, name, is_err, ev[_BOUT], ev[_BIN]))
+        contrib.append((ev[_EID], akey, gkey, counted, is_err, ev[_BOUT], ev[_BIN]))
     if len(matched) > max_events:
         matched.sort(key=lambda e: (e[_T], e[_EID] or ""))
         matched = matched[:max_events]

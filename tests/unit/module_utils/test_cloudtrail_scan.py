@@ -613,3 +613,17 @@ def test_event_times_with_fractions_or_offsets_are_normalised_and_windowed(write
         ("offset.csv", "2026-11-01T10:30:00Z"),
     ]
     assert result.stats["records_bad_time"] == 1
+
+
+@pytest.mark.parametrize("decoder", ["auto", "stdlib"])
+def test_a_record_that_only_partly_fits_the_structs_is_counted_once(write_log, decoder):
+    odd = s3_event(key="odd.csv")
+    del odd["eventName"]
+    odd["sourceIPAddress"] = 3232235777  # a number where CloudTrail writes a string
+    result = run([write_log([odd, s3_event()])], decoder=decoder)
+    assert result.stats["records_missing_fields"] == {"eventName": 1}
+    assert {e["key"]: (e["event_name"], e["source_ip"]) for e in result.events} == {
+        "exports/customers.csv": ("GetObject", "198.51.100.7"),
+        "odd.csv": (None, None),
+    }
+    assert result.actors[0]["event_counts"] == {"GetObject": 1, "unknown": 1}
