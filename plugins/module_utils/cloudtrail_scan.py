@@ -466,7 +466,7 @@ def _category(category: Any, management: Any) -> str | None:
 
 
 # The fields of one matching event, in this order, as a tuple (cheap to build, pickle and sort).
-_FIELDS = (
+EVENT_FIELDS = _FIELDS = (
     "time",
     "event_name",
     "event_source",
@@ -920,7 +920,31 @@ def _warm(_: object = None) -> int:
 
 @dataclass
 class ScanResult:
-    """What :func:`scan` found. ``to_dict()`` gives the plain structure a module returns."""
+    """What :func:`scan` found. ``to_dict()`` gives the plain structure a module returns.
+
+    ``events``: matching events, earliest first, at most ``max_events`` (``truncated`` says whether more
+    matched); each a dict with the keys of ``EVENT_FIELDS``. Role sessions carry both ``principal_arn`` (the
+    session) and ``issuer_arn`` (the role). ``principal_kind`` is one of ``iam_user``, ``assumed_role``,
+    ``root``, ``federated``, ``identity_center``, ``cross_account``, ``aws_service``, ``anonymous``
+    (``ANONYMOUS_PRINCIPAL``), ``presigned_url`` (``AuthenticationMethod: QueryString``) or ``unknown``.
+    ``source_ip_kind`` flags malformed addresses (``invalid``), which are kept.
+
+    ``actors``: one per (principal ARN, kind), most events first: arn, kind, type, account_id, issuer_arn,
+    access_key_ids, source_ips, user_agents, event_counts (by event name), event_count, first_seen,
+    last_seen, error_count, bytes_out, bytes_in, objects_touched (distinct keys). Counted over all matching
+    events, not only the ``max_events`` returned.
+
+    ``groups``: one per (principal_arn, source_ip, event_name) with count, errors, first_seen, last_seen.
+
+    ``stats``: files_listed, files_pruned (by key timestamp), files_ignored (digest and non-log keys),
+    files_read, files_prefiltered (bucket name absent, not JSON-decoded), files_skipped with ``skipped``
+    (source, reason, detail per file; reasons in ``SKIP_REASONS``) and skipped_by_reason,
+    files/records_generic_decode (did not fit the typed structs), records_scanned (records in decoded files),
+    records_matched (after de-duplication), duplicates_dropped (same eventID), records_invalid (not objects),
+    records_missing_fields (eventTime / userIdentity / eventName, among records about the bucket),
+    records_bad_time, bad_ips and bad_ip_values, bytes_compressed, bytes_decompressed, elapsed_seconds,
+    decoder (``isal+msgspec`` or ``gzip+json``), workers.
+    """
 
     events: list[dict[str, Any]]
     truncated: bool
