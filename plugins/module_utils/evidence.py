@@ -419,17 +419,23 @@ class SnapshotResult:
 
 
 def plan_snapshot(
-    location: Location, incident_id: str, bucket: str, files: Mapping[str, bytes], now: datetime.datetime
+    location: Location,
+    incident_id: str,
+    bucket: str,
+    files: Mapping[str, bytes],
+    now: datetime.datetime,
+    keep_existing: bool = False,
 ) -> tuple[bool, str, dict[str, Any], list[str]]:
     """(needs writing, snapshot name, manifest, earlier snapshot names). When the newest earlier snapshot has the
-    same content digest, it is returned with ``needs writing`` false."""
+    same content digest (or any snapshot exists and ``keep_existing``), it is returned with ``needs writing``
+    false."""
     earlier = existing_snapshots(location, incident_id, bucket)
     digest = content_digest(files)
     if earlier:
         raw = location.read(f"{incident_id}/{bucket}/{earlier[-1]}/{MANIFEST}")
         if raw is not None:
             manifest = json.loads(raw)
-            if manifest.get("content_digest") == digest:
+            if keep_existing or manifest.get("content_digest") == digest:
                 return False, earlier[-1], manifest, earlier[:-1]
     number = int(_SNAPSHOT_DIR.match(earlier[-1]).group(1)) + 1 if earlier else 1  # type: ignore[union-attr]
     name = f"snapshot-{number:03d}-{snapshot_stamp(now)}"
@@ -445,13 +451,15 @@ def write_snapshot(
     *,
     now: datetime.datetime | None = None,
     check_mode: bool = False,
+    keep_existing: bool = False,
 ) -> SnapshotResult:
-    """Write ``files`` (name -> bytes) as a new snapshot, unless the newest one already holds the same content."""
+    """Write ``files`` (name -> bytes) as a new snapshot, unless the newest one already holds the same content
+    (or, with ``keep_existing``, unless the incident already has a snapshot of the bucket: the pre-change one)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     bad = [name for name in files if "/" in name or name in (MANIFEST, SUMS) or not name]
     if bad:
         raise CloudsecError(f"Invalid evidence file names: {', '.join(map(repr, bad))}")
-    needed, name, manifest, earlier = plan_snapshot(location, incident_id, bucket, files, now)
+    needed, name, manifest, earlier = plan_snapshot(location, incident_id, bucket, files, now, keep_existing)
     prefix = f"{incident_id}/{bucket}/{name}"
     if needed and not check_mode:
         for file_name in sorted(files):

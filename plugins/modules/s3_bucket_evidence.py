@@ -17,9 +17,10 @@ description:
     and authorization results of the earlier response steps.
   - Every file is listed with its size and SHA-256 in C(manifest.json), and in C(SHA256SUMS) for C(sha256sum -c).
   - Layout - C(<location>/<incident_id>/<bucket>/snapshot-NNN-<UTC time>/).
-  - Idempotent per incident - when the newest snapshot of the incident already holds the same content, nothing is
-    written and that snapshot is returned. A snapshot is never overwritten - when the content differs a new
-    numbered snapshot is written next to the earlier ones.
+  - Idempotent per incident and never overwriting - with O(if_exists=keep) (the default) an incident that already
+    has a snapshot of the bucket keeps it (the state before the first change) and nothing is written; with
+    O(if_exists=add_if_changed) a new numbered snapshot is written next to the earlier ones when the content differs
+    from the newest, and nothing when it is the same.
   - On S3, O(object_lock_mode) and O(retention_days) put every object under Object Lock retention; the evidence
     bucket must have Object Lock enabled (checked before anything is written).
   - Fails before writing anything when the location is not writable or the bucket does not exist.
@@ -46,6 +47,11 @@ options:
     description: Days of Object Lock retention (with O(object_lock_mode)).
     type: int
     default: 365
+  if_exists:
+    description: What to do when the incident already has a snapshot of the bucket (see the description).
+    type: str
+    choices: [keep, add_if_changed]
+    default: keep
   findings:
     description: Findings to preserve (for example C(triage_result.findings)).
     type: raw
@@ -237,6 +243,7 @@ def main() -> None:
         location=dict(type="str", required=True),
         object_lock_mode=dict(type="str", choices=["GOVERNANCE", "COMPLIANCE"]),
         retention_days=dict(type="int", default=365),
+        if_exists=dict(type="str", choices=["keep", "add_if_changed"], default="keep"),
         findings=dict(type="raw"),
         events=dict(type="raw"),
         actors=dict(type="raw"),
@@ -268,7 +275,15 @@ def main() -> None:
         location.check_writable(create=not module.check_mode)
         account_id = caller_identity(client(module, "sts"))["account_id"]
         files = collect(s3, s3control, bucket, account_id, params, now)
-        snapshot = write_snapshot(location, incident_id, bucket, files, now=now, check_mode=module.check_mode)
+        snapshot = write_snapshot(
+            location,
+            incident_id,
+            bucket,
+            files,
+            now=now,
+            check_mode=module.check_mode,
+            keep_existing=params["if_exists"] == "keep",
+        )
     except CloudsecError as exc:
         module.fail_json(msg=exc.message, **exc.details)
     except botocore_errors() as exc:

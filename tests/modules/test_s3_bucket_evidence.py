@@ -76,7 +76,15 @@ def test_second_run_same_incident_changes_nothing(victim, run_module, args):
     assert second["path"] == first["path"]
 
 
+def test_changed_bucket_keeps_the_first_snapshot_by_default(sandbox, victim, run_module, args):
+    first = run_module("s3_bucket_evidence", args)[1]
+    sandbox.client("s3").delete_bucket_policy(Bucket=VICTIM)
+    failed, second = run_module("s3_bucket_evidence", args)
+    assert not failed and not second["changed"] and second["path"] == first["path"]
+
+
 def test_changed_bucket_gets_a_new_snapshot_and_the_first_is_not_overwritten(sandbox, victim, run_module, args):
+    args = {**args, "if_exists": "add_if_changed"}
     first = run_module("s3_bucket_evidence", args)[1]
     before = {p.name: p.read_bytes() for p in Path(first["path"]).iterdir()}
     sandbox.client("s3").delete_bucket_policy(Bucket=VICTIM)
