@@ -344,7 +344,8 @@ def read_trail(
             listing.ignored += part.ignored
             listing.prefixes.extend(part.prefixes)
         keys.extend(part.keys)
-    assert listing is not None
+    if listing is None:  # org_ids always holds at least one entry
+        raise SourceError(f"No log folder to list in {trail.log_bucket}")
     listing.keys = keys
     result = cloudtrail_scan.scan(
         listing,
@@ -678,13 +679,13 @@ def athena_bucket_records(
                 for c in (result_set.get("ResultSetMetadata") or {}).get("ColumnInfo") or []
             ]
             first = _row_values(rows[0]) if rows else []
-            if first and [str(x).lower() for x in first] == [name for name, _ in ATHENA_COLUMNS][: len(first)]:
+            if first and [str(x).lower() for x in first] == [name for name, _expr in ATHENA_COLUMNS][: len(first)]:
                 header = [str(x).lower() for x in first]
                 rows = rows[1:]
             elif meta:
                 header = [str(x).lower() for x in meta]
             else:
-                header = [name for name, _ in ATHENA_COLUMNS]
+                header = [name for name, _expr in ATHENA_COLUMNS]
         for row in rows:
             values = dict(zip(header, _row_values(row), strict=False))
             records.append(athena_row_to_record(values, bucket))

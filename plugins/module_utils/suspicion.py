@@ -359,10 +359,17 @@ def _user_name(arn: str) -> str | None:
 
 
 def _score(actor: dict[str, Any], hits: list[tuple[str, str]], weights: dict[str, int], threshold: int) -> None:
-    actor["suspicion_score"] = sum(weights[signal] for signal, _ in hits)
-    actor["signals"] = [signal for signal, _ in hits]
-    actor["reasons"] = [reason for _, reason in hits]
+    actor["suspicion_score"] = sum(weights[signal] for signal, _reason in hits)
+    actor["signals"] = [signal for signal, _reason in hits]
+    actor["reasons"] = [reason for _signal, reason in hits]
     actor["suspected"] = actor["suspicion_score"] >= threshold
+
+
+def _adder(hits: list[tuple[str, str]]) -> Any:
+    def add(signal: str, reason: str) -> None:
+        hits.append((signal, reason))
+
+    return add
 
 
 def rank_actors(actors: list[dict[str, Any]], flags: Flags | None = None, options: RankOptions | None = None) -> None:
@@ -374,9 +381,7 @@ def rank_actors(actors: list[dict[str, Any]], flags: Flags | None = None, option
     for a in actors:
         times = a.pop("_times", [])
         hits: list[tuple[str, str]] = []
-
-        def add(signal: str, reason: str, hits: list[tuple[str, str]] = hits) -> None:
-            hits.append((signal, reason))
+        add = _adder(hits)
 
         named = []
         if a["arn"] in flags.principal_arns or any(s in flags.principal_arns for s in a.get("session_arns") or ()):

@@ -109,7 +109,7 @@ options:
     elements: str
     default: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7", "127.0.0.0/8"]
   suspicion_threshold:
-    description: Actors scoring at least this much are RV(actors[].suspected).
+    description: Actors scoring at least this much are RV(actors) with C(suspected=true).
     type: int
     default: 40
   timeline_max:
@@ -265,11 +265,6 @@ summary:
 
 from datetime import datetime
 from datetime import timezone
-
-try:
-    import botocore  # noqa: F401  (AnsibleAWSModule reports a missing botocore)
-except ImportError:
-    pass
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudsec.s3.plugins.module_utils import cloudtrail_sources as sources_mod

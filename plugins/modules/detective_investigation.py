@@ -10,32 +10,32 @@ module: detective_investigation
 short_description: Run an Amazon Detective investigation of an IAM principal, or list investigations
 version_added: 0.1.0
 description:
-  - With O(state=present), finds the Region's Detective behavior graph, starts an investigation of the principal over
+  - With O(mode=investigate), finds the Region's Detective behavior graph, starts an investigation of the principal over
     the time window (or reuses an active one of the same principal and window), waits for it up to O(wait_timeout)
     seconds, and returns its status, severity, state and indicators (TTP observed, impossible travel, flagged IP, new
     geolocation, new ASO, new user agent, related findings ...) normalised to snake_case.
   - Detective investigates IAM users and roles. An assumed-role session ARN (C(arn:aws:sts::ACCOUNT:assumed-role/ROLE/
     SESSION)) is investigated as its role.
-  - With O(state=list), returns the graph's existing investigations (optionally of one principal) and changes nothing.
+  - With O(mode=list), returns the graph's existing investigations (optionally of one principal) and changes nothing.
   - When Detective is not enabled in the Region (no behavior graph, or the credentials are not its administrator's)
     the module says so in RV(msg), returns RV(enabled=false) and does not fail.
-  - A wait that times out is not a failure either - RV(investigation.status) stays C(RUNNING) and RV(timed_out) is
-    true.
+  - A wait that times out is not a failure either - the investigation's C(status) stays C(RUNNING) and
+    RV(timed_out) is true.
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
 options:
-  state:
-    description: V(present) starts (or reuses) an investigation; V(list) lists existing ones.
+  mode:
+    description: V(investigate) starts (or reuses) an investigation; V(list) lists existing ones and changes nothing.
     type: str
-    choices: [present, list]
-    default: present
+    choices: [investigate, list]
+    default: investigate
   principal_arn:
     description:
-      - ARN of the IAM user, IAM role or assumed-role session to investigate. Required with O(state=present); with
-        O(state=list) it filters the list.
+      - ARN of the IAM user, IAM role or assumed-role session to investigate. Required with O(mode=investigate); with
+        O(mode=list) it filters the list.
     type: str
   start:
-    description: Start of the scope, ISO 8601 with a time zone. Required with O(state=present).
+    description: Start of the scope, ISO 8601 with a time zone. Required with O(mode=investigate).
     type: str
   end:
     description: End of the scope, ISO 8601 with a time zone. Defaults to now.
@@ -60,11 +60,11 @@ options:
     type: float
     default: 5
   severity:
-    description: With O(state=list), only investigations of this severity.
+    description: With O(mode=list), only investigations of this severity.
     type: str
     choices: [INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL]
   status:
-    description: With O(state=list), only investigations in this status.
+    description: With O(mode=list), only investigations in this status.
     type: str
     choices: [RUNNING, FAILED, SUCCESSFUL]
 extends_documentation_fragment:
@@ -74,8 +74,8 @@ extends_documentation_fragment:
 notes:
   - IAM actions - C(detective:ListGraphs), C(detective:StartInvestigation), C(detective:GetInvestigation),
     C(detective:ListInvestigations), C(detective:ListIndicators). Only the graph's administrator account can list it.
-  - Starting an investigation creates a record in Detective, so O(state=present) reports C(changed) when it starts one;
-    in check mode nothing is started.
+  - Starting an investigation creates a record in Detective, so O(mode=investigate) reports C(changed) when it
+    starts one; in check mode nothing is started.
 """
 
 EXAMPLES = r"""
@@ -94,7 +94,7 @@ EXAMPLES = r"""
 
 - name: List the high-severity investigations of the graph
   cloudsec.s3.detective_investigation:
-    state: list
+    mode: list
     severity: HIGH
 """
 
@@ -116,13 +116,13 @@ graph_arn:
   sample: arn:aws:detective:us-east-1:123456789012:graph:0123456789abcdef0123456789abcdef
 entity_arn:
   description: The IAM user or role ARN investigated (a session ARN becomes its role).
-  returned: with state=present
+  returned: with mode=investigate
   type: str
   sample: arn:aws:iam::123456789012:role/app-ingest
 investigation:
   description: The investigation, normalised; C(status) RUNNING, FAILED or SUCCESSFUL; C(severity) INFORMATIONAL, LOW,
     MEDIUM, HIGH or CRITICAL; C(state) ACTIVE or ARCHIVED.
-  returned: with state=present when enabled and not in check mode
+  returned: with mode=investigate when enabled and not in check mode
   type: dict
   sample: {"investigation_id": "000000000000000000001", "entity_arn": "arn:aws:iam::123456789012:user/svc-legacy",
            "entity_type": "IAM_USER", "status": "SUCCESSFUL", "severity": "CRITICAL", "state": "ACTIVE",
@@ -130,22 +130,22 @@ investigation:
            "scope_end_time": "2026-11-02T00:00:00Z", "graph_arn": "arn:aws:detective:..."}
 started:
   description: Whether this run started the investigation (false when an existing one was reused).
-  returned: with state=present
+  returned: with mode=investigate
   type: bool
   sample: true
 timed_out:
   description: Whether the wait ended before the investigation did.
-  returned: with state=present
+  returned: with mode=investigate
   type: bool
   sample: false
 polls:
   description: How many times C(GetInvestigation) was called.
-  returned: with state=present
+  returned: with mode=investigate
   type: int
   sample: 3
 indicators:
   description: Indicators of a finished investigation - C(type) then the detail's fields in snake_case.
-  returned: with state=present
+  returned: with mode=investigate
   type: list
   elements: dict
   sample: [{"type": "FLAGGED_IP_ADDRESS", "ip_address": "203.0.113.66", "reason": "AWS_THREAT_INTELLIGENCE"},
@@ -153,12 +153,12 @@ indicators:
             "ip_address": "203.0.113.66", "api_success_count": 64, "api_failure_count": 0}]
 indicator_summary:
   description: Number of indicators per type.
-  returned: with state=present
+  returned: with mode=investigate
   type: dict
   sample: {"FLAGGED_IP_ADDRESS": 1, "RELATED_FINDING": 3}
 investigations:
-  description: Existing investigations (state=list).
-  returned: with state=list when enabled
+  description: Existing investigations (mode=list).
+  returned: with mode=list when enabled
   type: list
   elements: dict
   sample: [{"investigation_id": "000000000000000000001", "entity_arn": "arn:aws:iam::123456789012:user/svc",
@@ -167,11 +167,6 @@ investigations:
 
 from datetime import datetime
 from datetime import timezone
-
-try:
-    import botocore  # noqa: F401  (AnsibleAWSModule reports a missing botocore)
-except ImportError:
-    pass
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudsec.s3.plugins.module_utils import detective
@@ -193,12 +188,12 @@ def _validate(params: dict, now: datetime) -> tuple[datetime | None, datetime | 
     entity = None
     if params["principal_arn"]:
         entity = detective.entity_arn_for(params["principal_arn"])
-    if params["state"] == "list":
+    if params["mode"] == "list":
         return None, None, entity
     if not params["principal_arn"]:
-        raise ValueError("principal_arn is required with state=present")
+        raise ValueError("principal_arn is required with mode=investigate")
     if not params["start"]:
-        raise ValueError("start is required with state=present")
+        raise ValueError("start is required with mode=investigate")
     start = _time(params["start"], "start")
     end = _time(params["end"], "end") if params["end"] else now.replace(microsecond=0)
     if end < start:
@@ -214,7 +209,7 @@ def _validate(params: dict, now: datetime) -> tuple[datetime | None, datetime | 
 
 def main() -> None:
     argument_spec = dict(
-        state=dict(type="str", choices=["present", "list"], default="present"),
+        mode=dict(type="str", choices=["investigate", "list"], default="investigate"),
         principal_arn=dict(type="str"),
         start=dict(type="str"),
         end=dict(type="str"),
@@ -239,7 +234,7 @@ def main() -> None:
         graph = params["graph_arn"] or detective.find_graph(det, module.region)
     except detective.NotEnabled as exc:
         result = {"changed": False, "enabled": False, "msg": str(exc)}
-        if params["state"] == "list":
+        if params["mode"] == "list":
             result["investigations"] = []
         else:
             result.update(entity_arn=entity, started=False, timed_out=False, polls=0, indicators=[])
@@ -248,7 +243,7 @@ def main() -> None:
     except botocore_errors() as exc:
         module.fail_json_aws(exc, msg="Failed to find the Detective behavior graph (detective:ListGraphs)")
 
-    if params["state"] == "list":
+    if params["mode"] == "list":
         try:
             items = detective.list_investigations(
                 det, graph, entity, {"Severity": params["severity"], "Status": params["status"]}

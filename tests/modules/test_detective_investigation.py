@@ -145,11 +145,11 @@ def test_wait_that_times_out_returns_running_investigation(run_module, sandbox, 
 
 def test_list_state_returns_existing_investigations_filtered(run_module, graph, window):
     run_module("detective_investigation", {"principal_arn": ATTACKER, "poll_interval": 0.01, **window})
-    failed, res = run_module("detective_investigation", {"state": "list", "principal_arn": ATTACKER})
+    failed, res = run_module("detective_investigation", {"mode": "list", "principal_arn": ATTACKER})
     assert not failed and res["changed"] is False
     assert [i["entity_arn"] for i in res["investigations"]] == [ATTACKER]
     _, other = run_module(
-        "detective_investigation", {"state": "list", "principal_arn": "arn:aws:iam::123456789012:role/app-reporting"}
+        "detective_investigation", {"mode": "list", "principal_arn": "arn:aws:iam::123456789012:role/app-reporting"}
     )
     assert other["investigations"] == []
 
