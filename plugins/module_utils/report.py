@@ -512,9 +512,9 @@ def timeline_summary(investigate: Mapping[str, Any], suspected: Iterable[str]) -
         )
     changes.sort(key=lambda c: c["time"])
 
-    all_times = [m for pts in points.values() for m, _ in pts]
+    all_times = [m for pts in points.values() for m, _w in pts]
     all_times += [t for t in (parse_time(c["time"]) for c in changes) if t]
-    totals = {actor: sum(w for _, w in pts) for actor, pts in points.items()}
+    totals = {actor: sum(w for _m, w in pts) for actor, pts in points.items()}
     result: dict[str, Any] = {
         "window": {
             "start": _s(_d(investigate.get("window")).get("start")) or None,
@@ -844,7 +844,7 @@ def md(value: Any, limit: int = MAX_TEXT) -> str:
 def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     if not rows:
         return ["_None._", ""]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _h in headers) + "|"]
     lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     return [*lines, ""]
 

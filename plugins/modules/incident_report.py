@@ -30,9 +30,9 @@ description:
   - B(Check mode) - the report is the output of a read-only run, so it is written in check mode too (it changes
     nothing in the account except the report objects in an S3 location). Pass O(check_mode_run=true) when the step
     results come from a check-mode run (the role does this with C(ansible_check_mode) and runs this task with
-    C(check_mode: false)); the report then says that the actions listed were planned, not taken.
+    C(check_mode=false)); the report then says that the actions listed were planned, not taken.
   - Idempotent - when C(report.json) at the destination already holds the same conclusions (the same content digest,
-    which ignores the time of writing), nothing is written and RV(changed) is V(false).
+    which ignores the time of writing), nothing is written and the task is not changed.
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
 options:
