@@ -340,6 +340,8 @@ def _contain_actions(contain: Mapping[str, Any], check_mode: bool) -> list[dict[
             )
 
     add(_l(contain.get("actions")), _s(contain.get("bucket")), fallback)
+    if out:  # the contain role flattens the bucket's and the principals' actions into ``actions``
+        return out
     for key in ("bucket_quarantine", "quarantine", "bucket"):
         nested = contain.get(key)
         if isinstance(nested, Mapping):

@@ -583,3 +583,16 @@ def test_summary_has_five_lines_naming_verdict_and_path():
     assert "COMPROMISED" in lines[0] and BUCKET in lines[0]
     assert "user/svc-legacy-backup" in lines[2]
     assert lines[4].endswith("report.html")
+
+
+def test_contain_role_shape_is_not_counted_twice():
+    undo = f"ansible-playbook cloudsec.s3.restore -e bucket={BUCKET} -e incident_id=INC-2026-0042"
+    key_action = {"action": "deactivate_access_key", "detail": "AKIARZPUZDIKE5E2VO5T", "undo": "reactivate it"}
+    contain = {
+        "incident_id": "INC-2026-0042",
+        "undo_command": undo,
+        "actions": [dict(key_action, target=ATTACKER, undo_command=undo)],
+        "principals": [{"principal": ATTACKER, "actions": [key_action]}],
+    }
+    actions = R.build_report(bucket=BUCKET, contain=contain)["containment"]
+    assert [(a["action"], a["target"], a["undo"]) for a in actions] == [("deactivate_access_key", ATTACKER, undo)]
