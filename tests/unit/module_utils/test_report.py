@@ -226,23 +226,29 @@ def evidence_result():
 
 
 def contain_result():
+    """As the contain role publishes it: bucket and principal actions flattened into ``actions``."""
+    undo = f"ansible-playbook cloudsec.s3.restore -e bucket={BUCKET} -e incident_id=INC-2026-0042"
+    key = {
+        "action": "deactivate_access_key",
+        "detail": "AKIARZPUZDIKE5E2VO5T",
+        "undo": "reactivate AKIARZPUZDIKE5E2VO5T",
+    }
     return {
+        "mode": "contained",
         "bucket": BUCKET,
         "incident_id": "INC-2026-0042",
-        "undo": f"ansible-playbook cloudsec.s3.restore -e bucket={BUCKET} -e incident_id=INC-2026-0042",
-        "actions": [{"action": "put_bucket_policy", "detail": "added statement CloudsecQuarantineINC20260042"}],
-        "principals": [
+        "undo_command": undo,
+        "actions": [
             {
-                "principal": ATTACKER,
-                "actions": [
-                    {
-                        "action": "deactivate_access_key",
-                        "detail": "AKIARZPUZDIKE5E2VO5T",
-                        "undo": "reactivate AKIARZPUZDIKE5E2VO5T",
-                    }
-                ],
-            }
+                "action": "put_bucket_policy",
+                "detail": "added statement CloudsecQuarantineINC20260042",
+                "undo": "restore the recorded policy",
+                "target": BUCKET,
+                "undo_command": undo,
+            },
+            dict(key, target=ATTACKER, undo_command=undo),
         ],
+        "principals": [{"principal": ATTACKER, "actions": [key]}],
     }
 
 
@@ -413,7 +419,8 @@ def test_content_digest_ignores_only_the_time_of_writing():
 def test_actions_carry_their_undo_command():
     report = full_report()
     by_action = {a["action"]: a for a in report["actions_taken"]}
-    assert by_action["deactivate_access_key"]["undo"] == "reactivate AKIARZPUZDIKE5E2VO5T"
+    assert by_action["deactivate_access_key"]["undo"].startswith("ansible-playbook cloudsec.s3.restore")
+    assert by_action["deactivate_access_key"]["target"] == ATTACKER
     assert by_action["put_bucket_policy"]["undo"].startswith("ansible-playbook cloudsec.s3.restore")
     assert by_action["versioning"]["undo"] == f"set versioning on {BUCKET} back to Disabled"
     assert by_action["versioning"]["fsbp"] == "S3.14"
