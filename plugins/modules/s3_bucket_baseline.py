@@ -133,7 +133,7 @@ options:
     default: "cloudsec:baseline-exception"
   exception_profiles:
     description:
-      - Named sets of exempted controls for the exception tag, as C({name: {controls: [...], reason: ...}}).
+      - "Named sets of exempted controls for the exception tag, as C({name: {controls: [...], reason: ...}})."
       - The built-in profile V(public-website) exempts V(public_access_block), V(policy_tls_only),
         V(policy_sigv4_only), V(policy_vpce_only) and V(policy_org_only).
     type: dict

@@ -14,7 +14,7 @@ description:
   - The lifetime is O(expires_in) seconds (default one hour), capped by the bucket's own limit - the smallest
     C(s3:signatureAge) of the Deny statements of its policy - and by the SigV4 maximum of 7 days. RV(capped_by) says
     which limit applied.
-  - The URL is a bearer credential. It is returned in RV(url), documented as secret; always set C(no_log: true) on
+  - The URL is a bearer credential. It is returned in RV(url), documented as secret; always set C(no_log=true) on
     the task and hand the URL over out of band.
   - Creating a URL changes nothing in AWS (the task is never V(changed)); it is signed locally with the credentials
     in use, and dies early if those are temporary and expire first.
