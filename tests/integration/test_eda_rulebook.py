@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = [pytest.mark.sandbox]
+
 REPO = Path(__file__).resolve().parents[2]
 EDA = REPO / "extensions" / "eda"
 RULEBOOK = EDA / "rulebooks" / "guardduty_s3.yml"
@@ -157,6 +159,7 @@ def _queue_depth(sqs, url: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
+@pytest.mark.slow
 def test_rulebook_runs_respond_once_per_bucket_and_skips_samples_and_low_severity(
     sandbox, finding_queue, tools_env, tmp_path
 ):
