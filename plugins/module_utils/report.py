@@ -665,8 +665,13 @@ def build_report(
     contain: Any = None,
     harden: Any = None,
     generated_at: datetime.datetime | str | None = None,
+    failure: Any = None,
 ) -> dict[str, Any]:
-    """The report document (what ``report.json`` holds); every step result is optional."""
+    """The report document (what ``report.json`` holds); every step result is optional.
+
+    ``failure`` (``{"task", "message"}``) marks a response that stopped early: the report then lists the steps done
+    and the steps of the mode that are left.
+    """
     triage_d, inv_d, auth_d = _d(triage), _d(investigate), _d(authorization)
     ev_d, contain_d, harden_d = _d(evidence), _d(contain), _d(harden)
     bucket = (
@@ -718,6 +723,9 @@ def build_report(
         "contain": bool(contain_d),
         "harden": bool(harden_d),
     }
+    planned = list(STEPS_BY_MODE.get(mode, STEPS_BY_MODE["full"]))
+    done = [name for name in planned if steps.get(name)]
+    failure_d = _d(failure)
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "generated_at": iso(moment),
@@ -731,6 +739,13 @@ def build_report(
         "severity_label": _s(triage_d.get("max_severity_label")) or severity_label(severity_num),
         "bucket_public": public.get("is_public") if public else None,
         "steps": steps,
+        "steps_done": done,
+        "steps_left": [name for name in planned if name not in done],
+        "failure": (
+            {"task": _s(failure_d.get("task")) or "unknown task", "message": truncate(_s(failure_d.get("message")))}
+            if failure_d
+            else None
+        ),
         "summary": {},
         "findings": findings,
         "suspected_principals": [a for a in actors if a["suspected"]],
@@ -747,6 +762,26 @@ def build_report(
     report["summary"] = _summary(report)
     report["content_digest"] = content_digest(report)
     return report
+
+
+#: The steps each response mode runs (the report step itself is not listed).
+STEPS_BY_MODE = {
+    "investigate": ("triage", "investigate", "authorization"),
+    "contain": ("triage", "investigate", "authorization", "evidence", "contain"),
+    "full": ("triage", "investigate", "authorization", "evidence", "contain", "harden"),
+}
+
+
+def failure_lines(report: Mapping[str, Any]) -> list[str]:
+    """What stopped the response and what is left, as plain sentences (empty when it did not stop)."""
+    failure = _d(report.get("failure"))
+    if not failure:
+        return []
+    return [
+        f"The response STOPPED at: {_s(failure.get('task'))}: {_s(failure.get('message'))}",
+        "Steps done: " + (", ".join(_l(report.get("steps_done"))) or "none"),
+        "Steps left: " + (", ".join(_l(report.get("steps_left"))) or "none"),
+    ]
 
 
 def _statements_to_fix(auth: Mapping[str, Any], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -815,7 +850,8 @@ def summary_lines(report: Mapping[str, Any], path: str = "") -> list[str]:
     severity = report.get("severity_label") or "no finding"
     mode = _s(report.get("mode")) + (" (check mode, nothing changed)" if report.get("check_mode") else "")
     reasons = _l(report.get("verdict_reasons"))
-    return [
+    stopped = failure_lines(report)
+    lines = [
         f"Incident {report.get('incident_id') or '-'}: bucket {report.get('bucket') or '-'} is "
         f"{_s(report.get('verdict')).upper().replace('_', ' ')} (severity {severity}, mode {mode})",
         f"Why: {_s(reasons[0]) if reasons else '-'}" + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""),
@@ -823,6 +859,7 @@ def summary_lines(report: Mapping[str, Any], path: str = "") -> list[str]:
         f"Done: {'; '.join(_l(s.get('what_was_done'))) or 'nothing'}",
         f"Report: {path or '-'}",
     ]
+    return [*stopped[:1], *lines, *stopped[1:]]
 
 
 def render_json(report: Mapping[str, Any]) -> str:
@@ -883,6 +920,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "## Summary",
         "",
     ]
+    out += [f"> **{md(line, 600)}**" if i == 0 else f"> {md(line, 600)}" for i, line in enumerate(failure_lines(r))]
+    out += [""] if r.get("failure") else []
     out += [f"- {md(reason, 300)}" for reason in _l(r.get("verdict_reasons"))]
     out += ["", "What was done: " + md("; ".join(_l(s.get("what_was_done"))) or "nothing", 600), ""]
     out += [line for m in _l(r.get("messages")) for line in (f"> {md(m, 300)}", "")]
@@ -1191,7 +1230,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<tr><td>Bucket public</td><td>{h(_yes_no(r.get('bucket_public')))}</td></tr>",
         f"<tr><td>Generated</td><td>{h(r.get('generated_at'))}</td></tr>",
         "</tbody></table>",
-        "<h2>Summary</h2><ul>",
+        "<h2>Summary</h2>",
+        *[f'<p class="note"><b>{h(line, 600)}</b></p>' for line in failure_lines(r)],
+        "<ul>",
         *[f"<li>{h(x, 400)}</li>" for x in _l(r.get("verdict_reasons"))],
         "</ul>",
         f"<p><b>What was done:</b> {h('; '.join(_l(s.get('what_was_done'))) or 'nothing', 800)}</p>",

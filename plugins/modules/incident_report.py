@@ -93,6 +93,11 @@ options:
   generated_at:
     description: The report time (ISO-8601); default now. For reproducible reports.
     type: str
+  failure:
+    description:
+      - When the response stopped early, the failed task and its error (C(task), C(message)). The report then says
+        where it stopped and lists the steps done and the steps of O(mode) that are left.
+    type: dict
 notes:
   - A local location needs nothing from AWS. An S3 location needs C(s3:ListBucket) (to see whether a report is
     there), C(s3:GetObject) and C(s3:PutObject) on the prefix.
@@ -274,6 +279,7 @@ def main() -> None:
             type="list", elements="str", default=["json", "markdown", "html"], choices=["json", "markdown", "html"]
         ),
         generated_at=dict(type="str"),
+        failure=dict(type="dict"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -306,6 +312,7 @@ def main() -> None:
         contain=contain,
         harden=p["harden"],
         generated_at=p["generated_at"],
+        failure=p["failure"],
     )
     bucket = report["bucket"] or ""
     folder = f"{incident_id}/{bucket}" if bucket else incident_id

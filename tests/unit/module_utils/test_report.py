@@ -603,3 +603,34 @@ def test_contain_role_shape_is_not_counted_twice():
     }
     actions = R.build_report(bucket=BUCKET, contain=contain)["containment"]
     assert [(a["action"], a["target"], a["undo"]) for a in actions] == [("deactivate_access_key", ATTACKER, undo)]
+
+
+def test_stopped_response_lists_steps_done_and_left():
+    from ansible_collections.cloudsec.s3.plugins.module_utils import report as R
+
+    built = R.build_report(
+        bucket="victim-bucket",
+        incident_id="inc-9",
+        mode="full",
+        triage={"bucket": "victim-bucket", "findings": []},
+        investigate={"bucket": "victim-bucket"},
+        failure={"task": "Quarantine the bucket", "message": "AccessDenied: s3:PutBucketPolicy"},
+    )
+    assert built["steps_done"] == ["triage", "investigate"]
+    assert built["steps_left"] == ["authorization", "evidence", "contain", "harden"]
+    lines = R.summary_lines(built, "/tmp/report.html")
+    assert lines[0].startswith("The response STOPPED at: Quarantine the bucket: AccessDenied")
+    assert lines[-1] == "Steps left: authorization, evidence, contain, harden"
+    assert "STOPPED at" in R.render_markdown(built)
+    assert "Steps left: authorization, evidence, contain, harden" in R.render_html(built)
+
+    finished = R.build_report(
+        bucket="victim-bucket",
+        incident_id="inc-9",
+        mode="investigate",
+        triage={"bucket": "victim-bucket"},
+        investigate={"bucket": "victim-bucket"},
+        authorization={"bucket": "victim-bucket"},
+    )
+    assert finished["failure"] is None and finished["steps_left"] == []
+    assert not any("STOPPED" in line for line in R.summary_lines(finished))
