@@ -402,7 +402,7 @@ def _compact_entries(text: str, where: str) -> list[dict[str, Any]]:
                 f"{where}: entry {token!r} is not PRINCIPAL=ACTION+ACTION[@KEYPREFIX] "
                 "(for example role/app-reporting=s3:GetObject+s3:ListBucket)"
             )
-        actions, _, prefix = rest.partition("@")
+        actions, _at, prefix = rest.partition("@")
         entry: dict[str, Any] = {"principal": principal, "actions": [a for a in actions.split("+") if a]}
         if prefix:
             entry["resources"] = [prefix if prefix.endswith("*") else prefix + "*"]

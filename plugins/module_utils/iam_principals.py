@@ -71,7 +71,7 @@ def classify(value: Any, account_id: str | None) -> dict[str, Any]:
     if match:
         account, rest, service = match["account"], match["rest"], match["service"]
         out = {**base, "arn": text, "account_id": account, "cross_account": bool(account_id) and account != account_id}
-        kind, _, path = rest.partition("/")
+        kind, _slash, path = rest.partition("/")
         if rest == "root":
             return {**out, "type": "root", "name": "root"}
         if service == "iam" and kind in ("user", "role") and path:

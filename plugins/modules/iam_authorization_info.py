@@ -16,15 +16,16 @@ description:
     allows; same-account and cross-account rules; permissions boundaries; Block Public Access), and names the
     statements that decided it (policy name, Sid, index).
   - Cross-checks the identity side with IAM C(SimulatePrincipalPolicy) when it is available and reports every
-    disagreement instead of hiding it; when the API errors or is missing, RV(simulation.status) is V(unavailable).
+    disagreement instead of hiding it; when the API errors or is missing, the C(status) of RV(simulation) is
+    V(unavailable).
   - Compares the allowed calls with the expected access (from O(expected_access) or from the bucket's tags) and gives
     each call a verdict, V(authorized), V(unauthorized) or V(allowed_but_unexpected).
   - Lists the excessive permissions of the principal on the bucket (admin policies, wildcard S3 actions, wildcard
     resources, public or cross-account grants, grants beyond the expected access), each with the policy and
     statement to fix, and the least-privilege statement covering the expected access.
-  - A principal that does not exist (any more) is reported (RV(principal.exists=false)), not a failure. Principals of
-    another account are evaluated on the resource side; their own account's identity policies cannot be read and
-    are assumed to allow.
+  - A principal that does not exist (any more) is reported (C(exists=false) in RV(principal)), not a failure.
+    Principals of another account are evaluated on the resource side; their own account's identity policies cannot
+    be read and are assumed to allow.
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
 options:
@@ -124,7 +125,8 @@ principal:
   description: Who was evaluated; C(label) is the ARN, or the input when there is none (V(anonymous)).
   returned: always
   type: dict
-  sample: {label: "arn:aws:iam::123456789012:user/svc-legacy-backup", input: svc-legacy-backup, arn: "arn:aws:iam::123456789012:user/svc-legacy-backup", type: user,
+  sample: {label: "arn:aws:iam::123456789012:user/svc-legacy-backup", input: svc-legacy-backup,
+           arn: "arn:aws:iam::123456789012:user/svc-legacy-backup", type: user,
            name: svc-legacy-backup, account_id: "123456789012", exists: true, cross_account: false, role_arn: null}
 bucket:
   description: The bucket name.
