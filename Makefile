@@ -9,7 +9,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 COLL_LINK := .tmp/collections/ansible_collections/cloudsec/s3
 SANITY_ROOT := .tmp/sanity/ansible_collections/cloudsec/s3
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_HOME := $(CURDIR)/.tmp/ansible-home
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.tmp/ansible-local
@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help venv link demo test lint ruff ansible-lint changelog-lint sanity pytest unit clean
 
 help:
-	@echo "make demo   start the local AWS sandbox, seed the public-exfiltration incident, run the response, stop"
+	@echo "make demo   start the local AWS sandbox, seed the public-exfiltration incident, run respond.yml, stop"
 	@echo "make test   ruff, ansible-lint, ansible-test sanity and pytest (unit, sandbox, playbooks, molecule)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -35,9 +35,18 @@ $(COLL_LINK):
 
 link: $(COLL_LINK)
 
+DEMO_OUT := $(CURDIR)/.tmp/demo
+DEMO_VARS := {"bucket": "acme-customer-exports", "responder_principals": ["arn:aws:iam::123456789012:role/incident-responder"], "output_dir": "$(DEMO_OUT)"}
+
+# The full response (triage -> investigate -> authorization -> evidence -> contain -> harden -> report) on the
+# public-exfiltration incident, in a sandbox started for the occasion and stopped afterwards.
 demo: venv link
+	@rm -rf $(DEMO_OUT)
 	$(PY) -m sandbox run --scenario public-exfiltration -- \
-		$(BIN)/ansible-playbook cloudsec.s3.posture -e bucket=acme-customer-exports
+		$(BIN)/ansible-playbook cloudsec.s3.respond -e '$(DEMO_VARS)'
+	@echo
+	@echo "Report: $$(ls $(DEMO_OUT)/*/acme-customer-exports/report.html)"
+	@echo "Evidence and recorded state: $(DEMO_OUT)"
 
 ruff: venv
 	$(BIN)/ruff check .
