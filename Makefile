@@ -59,7 +59,7 @@ ansible-lint: venv link
 # (inside ours, .gitignore would hide the copy). Only the collection content is checked: the sandbox, tests and
 # benchmarks are development tools, linted by ruff. amazon.aws (our dependency) sits beside the copy. HOME points
 # into .tmp so ansible-test's cached virtualenvs and its offline pip bootstrap stay inside the checkout.
-SANITY_EXCLUDE := ^(sandbox|benchmarks|tests/(unit|integration|sandbox)|extensions/molecule)/|^conftest\.py$$
+SANITY_EXCLUDE := ^(sandbox|benchmarks|tests/(unit|integration|sandbox|modules)|extensions/molecule)/|^conftest\.py$$
 sanity: venv
 	@rm -rf .tmp/sanity && mkdir -p $(SANITY_ROOT) .tmp/sanity/ansible_collections/amazon .tmp/home/.ansible/test/cache
 	@git ls-files -co --exclude-standard | grep -Ev '$(SANITY_EXCLUDE)' | xargs -d '\n' cp --parents -t $(SANITY_ROOT)

@@ -911,7 +911,7 @@ def _failed(index: int, source: str, reason: str, detail: str) -> dict[str, Any]
     return _aggregate(res, 0)
 
 
-def _warm(_: object = None) -> int:
+def _warm(_unused: object = None) -> int:
     return os.getpid()
 
 
@@ -1322,7 +1322,7 @@ def _run_fetch(
 
             fill()
             while fetching or scanning:
-                done, _ = wait(set(fetching) | set(scanning), return_when=FIRST_COMPLETED)
+                done, _pending = wait(set(fetching) | set(scanning), return_when=FIRST_COMPLETED)
                 for fut in done:
                     if fut in fetching:
                         i, key = fetching.pop(fut)

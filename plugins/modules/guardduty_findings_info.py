@@ -18,7 +18,7 @@ description:
     (access keys, users, roles) and the remote IP addresses the findings name.
   - Archived findings and sample findings (C([SAMPLE]), created by C(CreateSampleFindings)) are left out unless asked
     for.
-  - When GuardDuty is not enabled in the region (no detector), the module says so in RV(msg) and RV(warnings),
+  - When GuardDuty is not enabled in the region (no detector), the module says so in its C(msg) and a warning,
     returns RV(guardduty_enabled=false) and no findings; with O(require_detector=true) it fails instead.
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
