@@ -30,6 +30,12 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+# Re-exported: modules import every AWS helper from here; pure module_utils import them from aws_calls directly.
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import call  # noqa: F401
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import describe_client_error  # noqa: F401
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import error_code  # noqa: F401
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import is_error  # noqa: F401
+
 # Error codes retried on top of amazon.aws's list (Throttling, RequestLimitExceeded, ServiceUnavailable …).
 RETRY_ERROR_CODES = [
     "SlowDown",
@@ -60,18 +66,6 @@ class CloudsecError(Exception):
         self.message = message
         self.exception = exception
         self.details = details
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def is_error(exc: BaseException, *codes: str) -> bool:
-    return error_code(exc) in codes
 
 
 def is_custom_endpoint(endpoint_url: str | None) -> bool:
@@ -153,18 +147,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value
-
-
-def describe_client_error(exc: BaseException) -> str:
-    """'Code: message' of a botocore error, for per-item error reports."""
-    code = error_code(exc)
-    message = ""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        message = str(response.get("Error", {}).get("Message", ""))
-    if code:
-        return f"{code}: {message}" if message else code
-    return str(exc)
 
 
 def botocore_errors() -> tuple[type[BaseException], ...]:

@@ -35,6 +35,8 @@ from datetime import timezone
 from typing import Any
 
 from ansible_collections.cloudsec.s3.plugins.module_utils import cloudtrail_scan
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import call as _call
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import error_code as _code
 
 DENIED_CODES = ("AccessDenied", "AccessDeniedException", "AllAccessDisabled", "403")
 THROTTLE_CODES = ("ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded")
@@ -49,21 +51,6 @@ class SourceError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def _call(client: Any, operation: str, **params: Any) -> Any:
-    """Call ``operation``; amazon.aws's retrying wrapper (it has ``.client`` and ``.retry``) gets ``aws_retry``."""
-    method = getattr(client, operation)
-    if hasattr(client, "retry") and hasattr(client, "client"):
-        return method(aws_retry=True, **params)
-    return method(**params)
 
 
 def _raw(client: Any) -> Any:

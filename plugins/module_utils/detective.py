@@ -21,6 +21,8 @@ from datetime import datetime
 from datetime import timezone
 from typing import Any
 
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import call as _call
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import error_code as _code
 from ansible_collections.cloudsec.s3.plugins.module_utils.suspicion import detective_entity
 
 _DETAIL_KEYS = {
@@ -35,20 +37,6 @@ _DETAIL_KEYS = {
 }
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DENIED = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def _call(client: Any, operation: str, **params: Any) -> Any:
-    method = getattr(client, operation)
-    if hasattr(client, "retry") and hasattr(client, "client"):
-        return method(aws_retry=True, **params)
-    return method(**params)
 
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
