@@ -94,7 +94,7 @@ def exemption_patterns(arn: str) -> list[str]:
     if not match:
         raise ValueError(f"principal {arn!r}: expected an IAM user, role, root or STS session ARN")
     partition, service, account, rest = match["partition"], match["service"], match["account"], match["rest"]
-    kind, _, path = rest.partition("/")
+    kind, _sep, path = rest.partition("/")
     if rest == "root":
         return [f"arn:{partition}:iam::{account}:root"]
     if kind in ("user", "role") and path:
@@ -115,7 +115,7 @@ def principal_arn_of(arn: str) -> str:
     if not match:
         return arn
     partition, service, account, rest = match["partition"], match["service"], match["account"], match["rest"]
-    kind, _, path = rest.partition("/")
+    kind, _sep, path = rest.partition("/")
     if service == "sts" and kind == "assumed-role" and "/" in path:
         return f"arn:{partition}:iam::{account}:role/{path.split('/', 1)[0]}"
     if service == "sts" and kind == "user" and path:
@@ -128,7 +128,7 @@ def _name_of(arn: str) -> tuple[str, str] | None:
     match = _arn_parts(principal_arn_of(arn))
     if not match:
         return None
-    kind, _, path = match["rest"].partition("/")
+    kind, _sep, path = match["rest"].partition("/")
     if kind in ("user", "role") and path:
         return kind, path.rsplit("/", 1)[-1]
     return None

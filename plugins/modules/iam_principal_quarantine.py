@@ -74,8 +74,8 @@ options:
   restore_login_profile:
     description:
       - With O(state=absent), create a new login profile for a user whose profile the quarantine removed, with a
-        random password and C(PasswordResetRequired). The password is returned in RV(temporary_password); register
-        the result with C(no_log) and hand it over out of band. With V(false) the result only says it was not
+        random password and C(PasswordResetRequired). The password is returned in
+        RV(principals[].temporary_password); register the result with C(no_log) and hand it over out of band. With V(false) the result only says it was not
         recreated.
     type: bool
     default: true
@@ -208,7 +208,7 @@ _NAME_KEY = {"user": "UserName", "role": "RoleName"}
 def kind_and_name(arn: str) -> tuple[str, str]:
     canonical = principal_arn_of(arn)
     rest = canonical.split(":", 5)[5] if canonical.count(":") >= 5 else ""
-    kind, _, path = rest.partition("/")
+    kind, _sep, path = rest.partition("/")
     if canonical.split(":")[2] != "iam" or kind not in ("user", "role") or not path:
         raise CloudsecError(f"principal {arn!r}: only IAM users and roles (or role sessions) can be quarantined")
     return kind, path.rsplit("/", 1)[-1]

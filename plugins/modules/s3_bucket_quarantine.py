@@ -23,7 +23,7 @@ description:
     apply a policy that would deny any of them.
   - With O(state=absent), puts back exactly what was recorded - the prior policy text (or no policy), the prior
     Block Public Access (or none) - and versioning as far as S3 allows (a bucket that was never versioned cannot
-    go back to "never": it is suspended, and the result says so). When someone changed the policy after the
+    go back to "never" - it is suspended, and the result says so). When someone changed the policy after the
     quarantine, only the quarantine statement is removed and the result says so.
   - Check mode changes nothing and, with diff, shows the exact policy before and after.
 author:
