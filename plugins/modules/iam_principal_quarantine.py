@@ -75,8 +75,8 @@ options:
     description:
       - With O(state=absent), create a new login profile for a user whose profile the quarantine removed, with a
         random password and C(PasswordResetRequired). The password is returned in
-        RV(principals[].temporary_password); register the result with C(no_log) and hand it over out of band. With V(false) the result only says it was not
-        recreated.
+        RV(principals[].temporary_password); register the result with C(no_log) and hand it over out of band.
+        With V(false) the result only says it was not recreated.
     type: bool
     default: true
   state_store:
