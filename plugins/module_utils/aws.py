@@ -31,10 +31,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # Re-exported: modules import every AWS helper from here; pure module_utils import them from aws_calls directly.
-from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import call  # noqa: F401
-from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import describe_client_error  # noqa: F401
-from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import error_code  # noqa: F401
-from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import is_error  # noqa: F401
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import call  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import describe_client_error  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import error_code  # noqa: F401  # pylint: disable=unused-import
+from ansible_collections.cloudsec.s3.plugins.module_utils.aws_calls import is_error  # noqa: F401  # pylint: disable=unused-import
 
 # Error codes retried on top of amazon.aws's list (Throttling, RequestLimitExceeded, ServiceUnavailable …).
 RETRY_ERROR_CODES = [
