@@ -21,8 +21,9 @@ What moto can prove, and what it cannot (the runbook repeats this):
   checked for real (bucket ARNs, and the trail-log object ARNs under ``*/AWSLogs/*``); and the investigate policy
   cannot contain (``response_mode=contain`` with it fails with AccessDenied).
 * Adapted for moto, in :func:`moto_view` and nowhere else: moto authorises every request except S3 bucket/object
-  requests and IAM role requests against the resource ``*``, so non-S3 statements get ``Resource: "*"`` in the copy
-  given to moto (their action lists are unchanged, and no S3 action is in them); and moto names a few S3 actions
+  requests and IAM role requests against the resource ``*``, so statements without an S3 bucket/object ARN (IAM,
+  GuardDuty, CloudTrail, Detective, S3 access points) get ``Resource: "*"`` in the copy given to moto (their action
+  lists are unchanged); and moto names a few S3 actions
   differently from IAM (``MOTO_S3_ALIASES``), so the copy also grants moto's name wherever the policy grants the
   IAM name.
 * Not proven: the APIs the sandbox serves itself are not authorised at all (GuardDuty ListFindings / GetFindings,
@@ -107,7 +108,8 @@ def moto_view(document: dict[str, Any]) -> dict[str, Any]:
         actions = as_list(statement["Action"])
         statement["Action"] = actions + [alias for a in actions for alias in MOTO_S3_ALIASES.get(a, [])]
         if not all(r == "*" or r.startswith("arn:aws:s3:::") for r in as_list(statement["Resource"])):
-            assert not any(a.startswith("s3:") for a in actions), statement["Sid"]
+            # never widen a bucket or object ARN: only statements without one are rewritten
+            assert not any(r.startswith("arn:aws:s3:::") for r in as_list(statement["Resource"])), statement["Sid"]
             statement["Resource"] = "*"
     return doc
 
