@@ -276,3 +276,26 @@ def test_cross_account_backdoor(sandbox, playbook, tmp_path):
     restored = bucket_state(sandbox, bucket)
     assert restored["policy"] == before["policy"]
     assert restored["public_access_block"] == before["public_access_block"]
+
+
+def test_a_failed_step_reports_where_it_stopped_even_with_tags(sandbox, playbook, tmp_path):
+    bucket = sandbox.scenario("public-exfiltration")["expected"]["victim_bucket"]
+    before = bucket_state(sandbox, bucket)
+    varfile = tmp_path / "vars.json"
+    # contain mode with no responder named: refused before anything touches AWS
+    varfile.write_text(
+        json.dumps(
+            {
+                "bucket": bucket,
+                "response_mode": "contain",
+                "incident_id": "inc-stop",
+                "output_dir": str(tmp_path / "out"),
+            }
+        )
+    )
+    rc, result = playbook("cloudsec.s3.respond", "-e", f"@{varfile}", "--tags", "contain")
+    assert rc != 0
+    text = json.dumps(result)
+    assert "The response stopped at" in text
+    assert "set responder_principals" in text
+    assert bucket_state(sandbox, bucket) == before
