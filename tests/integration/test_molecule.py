@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -41,4 +42,8 @@ def test_molecule_scenario(scenario, tools_env):
         timeout=900,
         check=False,
     )
-    assert proc.returncode == 0, f"molecule test -s {scenario} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+    output = proc.stdout + proc.stderr
+    failures = [output[max(0, m.start() - 1500) : m.start() + 2500] for m in re.finditer(r"fatal:|CRITICAL", output)]
+    assert proc.returncode == 0, f"molecule test -s {scenario} failed:\n" + "\n...\n".join(
+        failures[:3] or [output[-6000:]]
+    )
