@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -75,3 +76,14 @@ def validate_account_id(value: object, option: str = "account_id") -> str:
     if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
         raise ValueError(f"Invalid AWS account id {value!r} in {option}: expected 12 digits")
     return value
+
+
+def parse_aware_time(value: object, option: str) -> datetime.datetime:
+    """An ISO-8601 time with a time zone, as UTC; ValueError naming ``option`` otherwise."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        raise ValueError(f"{option} {value!r} is not an ISO 8601 date and time such as 2026-11-01T08:00:00Z") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{option} {value!r} has no time zone; add Z or an offset such as +00:00")
+    return moment.astimezone(datetime.timezone.utc)

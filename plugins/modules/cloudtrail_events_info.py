@@ -273,6 +273,7 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.aws import botocore_er
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import caller_identity
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import client
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import is_error
+from ansible_collections.cloudsec.s3.plugins.module_utils.validation import parse_aware_time
 from ansible_collections.cloudsec.s3.plugins.module_utils.validation import validate_account_id
 from ansible_collections.cloudsec.s3.plugins.module_utils.validation import validate_bucket_name
 
@@ -280,19 +281,9 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.validation import vali
 ANALYSIS_MAX_EVENTS = 250_000
 
 
-def parse_time(value: str, option: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        raise ValueError(f"{option} {value!r} is not an ISO 8601 date and time such as 2026-11-01T08:00:00Z") from None
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"{option} {value!r} has no time zone; add Z or an offset such as +00:00")
-    return dt.astimezone(timezone.utc)
-
-
 def check_window(start_s: str, end_s: str | None, now: datetime) -> tuple[datetime, datetime]:
-    start = parse_time(start_s, "start")
-    end = parse_time(end_s, "end") if end_s else now
+    start = parse_aware_time(start_s, "start")
+    end = parse_aware_time(end_s, "end") if end_s else now
     if start > now:
         raise ValueError(f"Window start {start:%Y-%m-%dT%H:%M:%SZ} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ})")
     if end < start:

@@ -172,16 +172,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.cloudsec.s3.plugins.module_utils import detective
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import botocore_errors
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import client
+from ansible_collections.cloudsec.s3.plugins.module_utils.validation import parse_aware_time
 
 
 def _time(value: str, option: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        raise ValueError(f"{option} {value!r} is not an ISO 8601 date and time such as 2026-11-01T08:00:00Z") from None
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"{option} {value!r} has no time zone; add Z or an offset such as +00:00")
-    return dt.astimezone(timezone.utc).replace(microsecond=0)
+    return parse_aware_time(value, option).replace(microsecond=0)
 
 
 def _validate(params: dict, now: datetime) -> tuple[datetime | None, datetime | None, str | None]:
