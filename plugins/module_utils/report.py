@@ -900,6 +900,118 @@ def sparkline(bins: list[float], width: int = 60) -> str:
     return "".join(_SPARK[0 if v <= 0 else max(1, round(v / peak * 8))] for v in merged)
 
 
+# Tables shared by the Markdown and HTML renderers: (headers, rows) per report section.
+
+
+def _findings_table(findings: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Severity", "Type", "Title", "Last seen", "Principal", "Remote IPs", "Archived", "Id"]
+    rows = [
+        [
+            f"{f['severity_label']} {_fmt_sev(f['severity'])}",
+            f["type"],
+            f["title"],
+            f["last_seen"],
+            f["principal_arn"] or f["access_key_id"] or "",
+            f["remote_ips"],
+            _yes_no(f["archived"]),
+            f["id"],
+        ]
+        for f in findings
+    ]
+    return headers, rows
+
+
+def _actors_table(actors: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = [
+        "Actor",
+        "Suspected",
+        "Kind",
+        "Score",
+        "Events",
+        "Errors",
+        "Bytes out",
+        "Objects",
+        "Keys",
+        "Source IPs",
+        "User agents",
+        "Authorization",
+        "Why",
+    ]
+    rows = [
+        [
+            a["arn"],
+            "yes" if a["suspected"] else "no",
+            a["kind"],
+            f"{a['suspicion_score']:g}",
+            a["event_count"],
+            a["error_count"],
+            _bytes(a["bytes_out"]),
+            a["objects_touched"],
+            a["access_key_ids"],
+            a["source_ips"][:5],
+            a["user_agents"][:2],
+            a["authorization_verdict"] or "-",
+            "; ".join(a["reasons"][:3]),
+        ]
+        for a in actors
+    ]
+    return headers, rows
+
+
+def _changes_table(changes: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Mark", "Time", "Change", "Kind", "Actor", "Source IP", "Error"]
+    rows = [
+        [_mark(i), c["time"], c["event_name"], c["family"], c["actor"], c["source_ip"] or "", c["error"] or ""]
+        for i, c in enumerate(changes)
+    ]
+    return headers, rows
+
+
+def _calls_table(calls: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Action", "Resource", "Decision", "Verdict", "Calls", "Errors", "Deciding statements"]
+    rows = [
+        [
+            c["action"],
+            c["resource"],
+            c["decision"],
+            c["verdict"],
+            c["count"],
+            c["error_count"],
+            "; ".join(_statement_name(d) for d in c["deciding_statements"]),
+        ]
+        for c in calls
+    ]
+    return headers, rows
+
+
+def _fixes_table(fixes: list[Any], fix_limit: int | None = None) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Policy", "Sid", "Attached to", "Why", "Fix"]
+    rows = [
+        [
+            x["policy_name"],
+            x["sid"] or "",
+            x["attached_to"] or "",
+            x["reasons"],
+            truncate(x["fix"], fix_limit) if fix_limit else x["fix"],
+        ]
+        for x in fixes
+    ]
+    return headers, rows
+
+
+def _containment_table(actions: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    return ["Action", "Target", "Detail", "Status", "Undo"], [
+        [a["action"], a["target"], a["detail"], a["status"], a["undo"]] for a in actions
+    ]
+
+
+def _hardening_table(controls: list[Any]) -> tuple[list[str], list[list[Any]]]:
+    return ["Control", "Bucket", "Status", "FSBP", "CIS", "Detail", "Undo"], [
+        [c["action"], c["target"], c["status"], c["fsbp"] or "", c["cis"] or "", c["detail"], c["undo"]]
+        for c in controls
+    ]
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     r = report
     s = _d(r.get("summary"))
@@ -926,59 +1038,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["", "What was done: " + md("; ".join(_l(s.get("what_was_done"))) or "nothing", 600), ""]
     out += [line for m in _l(r.get("messages")) for line in (f"> {md(m, 300)}", "")]
     out += ["## Findings", ""]
-    out += _md_table(
-        ["Severity", "Type", "Title", "Last seen", "Principal", "Remote IPs", "Archived", "Id"],
-        [
-            [
-                f"{f['severity_label']} {_fmt_sev(f['severity'])}",
-                f["type"],
-                f["title"],
-                f["last_seen"],
-                f["principal_arn"] or f["access_key_id"] or "",
-                f["remote_ips"],
-                _yes_no(f["archived"]),
-                f["id"],
-            ]
-            for f in _l(r.get("findings"))
-        ],
-    )
+    out += _md_table(*_findings_table(_l(r.get("findings"))))
     out += ["## Actors", ""]
     actors = _l(r.get("suspected_principals")) + _l(r.get("legitimate_principals"))
-    out += _md_table(
-        [
-            "Actor",
-            "Suspected",
-            "Kind",
-            "Score",
-            "Events",
-            "Errors",
-            "Bytes out",
-            "Objects",
-            "Keys",
-            "Source IPs",
-            "User agents",
-            "Authorization",
-            "Why",
-        ],
-        [
-            [
-                a["arn"],
-                "yes" if a["suspected"] else "no",
-                a["kind"],
-                f"{a['suspicion_score']:g}",
-                a["event_count"],
-                a["error_count"],
-                _bytes(a["bytes_out"]),
-                a["objects_touched"],
-                a["access_key_ids"],
-                a["source_ips"][:5],
-                a["user_agents"][:2],
-                a["authorization_verdict"] or "-",
-                "; ".join(a["reasons"][:3]),
-            ]
-            for a in actors
-        ],
-    )
+    out += _md_table(*_actors_table(actors))
     out += ["## Timeline", ""]
     if t.get("actors"):
         out += [
@@ -994,56 +1057,21 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     else:
         out += ["_No CloudTrail events were given._", ""]
     out += ["### Changes to the bucket", ""]
-    out += _md_table(
-        ["Mark", "Time", "Change", "Kind", "Actor", "Source IP", "Error"],
-        [
-            [_mark(i), c["time"], c["event_name"], c["family"], c["actor"], c["source_ip"] or "", c["error"] or ""]
-            for i, c in enumerate(_l(t.get("changes")))
-        ],
-    )
+    out += _md_table(*_changes_table(_l(t.get("changes"))))
     out += ["## Authorization", ""]
     for entry in _l(r.get("authorization")):
         flag = " (suspected)" if entry["suspected"] else ""
         out += [f"### {md(entry['principal'])}{flag}: {md(entry['verdict'] or 'no calls')}", ""]
-        out += _md_table(
-            ["Action", "Resource", "Decision", "Verdict", "Calls", "Errors", "Deciding statements"],
-            [
-                [
-                    c["action"],
-                    c["resource"],
-                    c["decision"],
-                    c["verdict"],
-                    c["count"],
-                    c["error_count"],
-                    "; ".join(_statement_name(d) for d in c["deciding_statements"]),
-                ]
-                for c in entry["calls"]
-            ],
-        )
+        out += _md_table(*_calls_table(entry["calls"]))
         out += [f"- Fix: {md(x, 400)}" for x in entry["remediation"]]
         if entry["remediation"]:
             out.append("")
     out += ["### Statements to fix", ""]
-    out += _md_table(
-        ["Policy", "Sid", "Attached to", "Why", "Fix"],
-        [
-            [x["policy_name"], x["sid"] or "", x["attached_to"] or "", x["reasons"], x["fix"]]
-            for x in _l(r.get("statements_to_fix"))
-        ],
-    )
+    out += _md_table(*_fixes_table(_l(r.get("statements_to_fix"))))
     out += ["## Containment", ""]
-    out += _md_table(
-        ["Action", "Target", "Detail", "Status", "Undo"],
-        [[a["action"], a["target"], a["detail"], a["status"], a["undo"]] for a in _l(r.get("containment"))],
-    )
+    out += _md_table(*_containment_table(_l(r.get("containment"))))
     out += ["## Hardening", ""]
-    out += _md_table(
-        ["Control", "Bucket", "Status", "FSBP", "CIS", "Detail", "Undo"],
-        [
-            [c["action"], c["target"], c["status"], c["fsbp"] or "", c["cis"] or "", c["detail"], c["undo"]]
-            for c in _l(r.get("hardening"))
-        ],
-    )
+    out += _md_table(*_hardening_table(_l(r.get("hardening"))))
     ev = _d(r.get("evidence"))
     out += ["## Evidence", ""]
     if not ev.get("snapshots"):
@@ -1242,20 +1270,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     findings = _l(r.get("findings"))
     body.append(
         _html_table(
-            ["Severity", "Type", "Title", "Last seen", "Principal", "Remote IPs", "Archived", "Id"],
-            [
-                [
-                    f"{f['severity_label']} {_fmt_sev(f['severity'])}",
-                    f["type"],
-                    f["title"],
-                    f["last_seen"],
-                    f["principal_arn"] or f["access_key_id"] or "",
-                    f["remote_ips"],
-                    _yes_no(f["archived"]),
-                    f["id"],
-                ]
-                for f in findings
-            ],
+            *_findings_table(findings),
             ["sus" if f["severity"] >= HIGH_SEVERITY and not f["archived"] else "" for f in findings],
         )
     )
@@ -1263,39 +1278,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     body.append("<h2>Actors</h2>")
     body.append(
         _html_table(
-            [
-                "Actor",
-                "Suspected",
-                "Kind",
-                "Score",
-                "Events",
-                "Errors",
-                "Bytes out",
-                "Objects",
-                "Keys",
-                "Source IPs",
-                "User agents",
-                "Authorization",
-                "Why",
-            ],
-            [
-                [
-                    a["arn"],
-                    "yes" if a["suspected"] else "no",
-                    a["kind"],
-                    f"{a['suspicion_score']:g}",
-                    a["event_count"],
-                    a["error_count"],
-                    _bytes(a["bytes_out"]),
-                    a["objects_touched"],
-                    a["access_key_ids"],
-                    a["source_ips"][:5],
-                    a["user_agents"][:2],
-                    a["authorization_verdict"] or "-",
-                    "; ".join(a["reasons"][:3]),
-                ]
-                for a in actors
-            ],
+            *_actors_table(actors),
             ["sus" if a["suspected"] else "" for a in actors],
         )
     )
@@ -1312,11 +1295,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     body.append("<h3>Changes to the bucket</h3>")
     body.append(
         _html_table(
-            ["Mark", "Time", "Change", "Kind", "Actor", "Source IP", "Error"],
-            [
-                [_mark(i), c["time"], c["event_name"], c["family"], c["actor"], c["source_ip"] or "", c["error"] or ""]
-                for i, c in enumerate(changes)
-            ],
+            *_changes_table(changes),
             ["sus" if c["suspected_actor"] else "" for c in changes],
         )
     )
@@ -1329,51 +1308,18 @@ def render_html(report: Mapping[str, Any]) -> str:
         body.append(f"<h3>{h(entry['principal'])}{flag}: {h(entry['verdict'] or 'no calls')}</h3>")
         body.append(
             _html_table(
-                ["Action", "Resource", "Decision", "Verdict", "Calls", "Errors", "Deciding statements"],
-                [
-                    [
-                        c["action"],
-                        c["resource"],
-                        c["decision"],
-                        c["verdict"],
-                        c["count"],
-                        c["error_count"],
-                        "; ".join(_statement_name(d) for d in c["deciding_statements"]),
-                    ]
-                    for c in entry["calls"]
-                ],
+                *_calls_table(entry["calls"]),
                 ["sus" if c["verdict"] in ("allowed_but_unexpected", "unauthorized") else "" for c in entry["calls"]],
             )
         )
         if entry["remediation"]:
             body.append("<ul>" + "".join(f"<li>Fix: {h(x, 400)}</li>" for x in entry["remediation"]) + "</ul>")
     body.append("<h3>Statements to fix</h3>")
-    body.append(
-        _html_table(
-            ["Policy", "Sid", "Attached to", "Why", "Fix"],
-            [
-                [x["policy_name"], x["sid"] or "", x["attached_to"] or "", x["reasons"], truncate(x["fix"], 400)]
-                for x in _l(r.get("statements_to_fix"))
-            ],
-        )
-    )
+    body.append(_html_table(*_fixes_table(_l(r.get("statements_to_fix")), fix_limit=400)))
     body.append("<h2>Containment</h2>")
-    body.append(
-        _html_table(
-            ["Action", "Target", "Detail", "Status", "Undo"],
-            [[a["action"], a["target"], a["detail"], a["status"], a["undo"]] for a in _l(r.get("containment"))],
-        )
-    )
+    body.append(_html_table(*_containment_table(_l(r.get("containment")))))
     body.append("<h2>Hardening</h2>")
-    body.append(
-        _html_table(
-            ["Control", "Bucket", "Status", "FSBP", "CIS", "Detail", "Undo"],
-            [
-                [c["action"], c["target"], c["status"], c["fsbp"] or "", c["cis"] or "", c["detail"], c["undo"]]
-                for c in _l(r.get("hardening"))
-            ],
-        )
-    )
+    body.append(_html_table(*_hardening_table(_l(r.get("hardening")))))
     body.append("<h2>Evidence</h2>")
     ev = _d(r.get("evidence"))
     if not ev.get("snapshots"):
