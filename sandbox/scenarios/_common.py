@@ -712,6 +712,36 @@ def _create_bucket(s3: Any, spec: dict) -> int:
     return puts
 
 
+def built_scenario(
+    name: str,
+    seed: int,
+    now: datetime,
+    *,
+    world: dict,
+    findings: list,
+    records: list,
+    detective: dict,
+    simulations: list,
+    expected: dict,
+) -> dict:
+    """What every scenario's ``build()`` returns: the world to create, the seed payload and the expected conclusions."""
+    return {
+        "scenario": name,
+        "seed": seed,
+        "now": iso(now),
+        "account_id": ACCOUNT_ID,
+        "region": REGION,
+        "world": world,
+        "seed_payload": {
+            "guardduty_findings": findings,
+            "cloudtrail_events": records,
+            "detective": detective,
+            "iam_simulations": simulations,
+        },
+        "expected": expected,
+    }
+
+
 def apply_world(endpoint: str, built: dict) -> dict:
     """Create the moto side of ``built``, then seed the sandbox; returns ``{"expected", "created", ...}``."""
     from sandbox import clients  # imported here so build() stays importable without boto3 clients

@@ -869,21 +869,17 @@ def build(seed: int, now: datetime) -> dict:
         },
         "anonymous_window": {"first": anon_times[0], "last": anon_times[-1]},
     }  # fmt: skip
-    return {
-        "scenario": NAME,
-        "seed": seed,
-        "now": c.iso(now),
-        "account_id": ACCOUNT_ID,
-        "region": REGION,
-        "world": world,
-        "seed_payload": {
-            "guardduty_findings": findings,
-            "cloudtrail_events": records,
-            "detective": detective,
-            "iam_simulations": sims,
-        },
-        "expected": expected,
-    }
+    return c.built_scenario(
+        NAME,
+        seed,
+        now,
+        world=world,
+        findings=findings,
+        records=records,
+        detective=detective,
+        simulations=sims,
+        expected=expected,
+    )
 
 
 def apply(endpoint: str, *, seed: int = 0, now: datetime | None = None) -> dict:
