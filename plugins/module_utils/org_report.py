@@ -1,0 +1,575 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cloudsec.s3 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The organization report: one document over every account a baseline or a triage ran in.
+
+Pure logic, no Ansible and no AWS imports.
+
+* ``build_baseline_report(accounts, ...)`` takes one entry per account (``account_id``, ``account_name``, ``status``
+  ``ok`` or ``failed``, ``error``, and the account's ``baseline_result`` under ``baseline``) and returns the
+  accounts x controls summary, the per-bucket detail and the failed accounts.
+* ``build_triage_report(findings, accounts, ...)`` takes GuardDuty findings of many accounts (any shape
+  ``findings.normalize_finding`` accepts; each carries its ``account_id``) and returns the affected buckets of the
+  organization ranked by severity, then finding count, then last activity, with per-account counts.
+* ``render_markdown`` / ``render_html`` / ``render_json`` turn either document into text, with the table helpers
+  and the page style of the incident report (``report.py``), so every value is escaped the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.cloudsec.s3.plugins.module_utils.findings import normalize_finding
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import _CSS
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import _html_table
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import _md_table
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import h
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import iso
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import md
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import parse_time
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import render_json
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import severity_label
+
+SCHEMA = "cloudsec.s3/org-report/v1"
+KINDS = ("baseline", "triage")
+#: Control outcomes of s3_bucket_baseline, in the order the report shows them.
+STATUSES = ("compliant", "changed", "would_change", "excepted", "non_compliant", "failed")
+ACCOUNT_STATUSES = ("ok", "failed")
+
+__all__ = [
+    "SCHEMA",
+    "build_baseline_report",
+    "build_triage_report",
+    "content_digest",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "summary_lines",
+]
+
+
+class OrgReportError(ValueError):
+    """Input the report cannot be built from; the message names the entry."""
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _moment(generated_at: Any) -> datetime.datetime:
+    if generated_at in (None, ""):
+        return datetime.datetime.now(datetime.timezone.utc)
+    moment = parse_time(generated_at)
+    if moment is None:
+        raise OrgReportError(f"generated_at {generated_at!r} is not an ISO-8601 time")
+    return moment
+
+
+def content_digest(report: Mapping[str, Any]) -> str:
+    """SHA-256 of the report without its time of writing and file paths: equal digests mean equal conclusions."""
+    body = {k: v for k, v in report.items() if k not in ("generated_at", "content_digest", "paths")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _account_entry(index: int, raw: Any) -> dict[str, Any]:
+    """One account as the report shows it; the status is ``failed`` when asked, or when it has no result."""
+    item = _d(raw)
+    if not item:
+        raise OrgReportError(f"accounts[{index}]: expected a mapping, got {type(raw).__name__}")
+    account_id = _s(item.get("account_id"))
+    host = _s(item.get("host"))
+    if not account_id and not host:
+        raise OrgReportError(f"accounts[{index}]: neither account_id nor host is set")
+    status = _s(item.get("status")) or "ok"
+    if status not in ACCOUNT_STATUSES:
+        raise OrgReportError(
+            f"accounts[{index}] ({account_id or host}): status {status!r} is not one of {', '.join(ACCOUNT_STATUSES)}"
+        )
+    return {
+        "account_id": account_id,
+        "account_name": _s(item.get("account_name")) or host or account_id,
+        "host": host or account_id,
+        "ou_path": _s(item.get("ou_path")) or None,
+        "status": status,
+        "error": _s(item.get("error")) or None,
+    }
+
+
+def _sorted_accounts(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda a: (a["account_name"].lower(), a["account_id"], a["host"]))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# baseline
+
+
+def build_baseline_report(
+    accounts: Iterable[Any],
+    *,
+    check_mode: bool = False,
+    generated_at: Any = None,
+) -> dict[str, Any]:
+    """The organization baseline report (see the module docstring); ``accounts`` must not be empty."""
+    moment = _moment(generated_at)
+    entries: list[dict[str, Any]] = []
+    buckets: list[dict[str, Any]] = []
+    control_meta: dict[str, dict[str, Any]] = {}
+    org_controls: dict[str, dict[str, int]] = {}
+    totals = dict.fromkeys(STATUSES, 0)
+    seen: set[str] = set()
+    for index, raw in enumerate(accounts):
+        entry = _account_entry(index, raw)
+        key = entry["account_id"] or entry["host"]
+        if key in seen:
+            raise OrgReportError(f"accounts[{index}]: account {key} is listed twice")
+        seen.add(key)
+        baseline = _d(_d(raw).get("baseline"))
+        if entry["status"] == "ok" and not baseline:
+            entry["status"] = "failed"
+            entry["error"] = entry["error"] or "the baseline did not run in this account (no result)"
+        entry.update(
+            buckets=0,
+            compliant_buckets=0,
+            failed_buckets=[],
+            statuses=dict.fromkeys(STATUSES, 0),
+            controls={},
+            public_access_block_status=None,
+        )
+        if entry["status"] == "ok":
+            account = _d(baseline.get("account"))
+            entry["account_id"] = entry["account_id"] or _s(account.get("account_id"))
+            entry["public_access_block_status"] = _s(account.get("public_access_block_status")) or None
+            for item in _l(baseline.get("catalogue")):
+                c = _d(item)
+                if c.get("name"):
+                    control_meta.setdefault(_s(c["name"]), {"fsbp": c.get("fsbp"), "cis": c.get("cis")})
+            for raw_bucket in _l(baseline.get("buckets")):
+                b = _d(raw_bucket)
+                controls = {_s(k): _d(v) for k, v in _d(b.get("controls")).items()}
+                statuses = {name: _s(c.get("status")) or "failed" for name, c in controls.items()}
+                compliant = bool(statuses) and all(s in ("compliant", "excepted") for s in statuses.values())
+                failed = bool(b.get("error")) or "failed" in statuses.values()
+                entry["buckets"] += 1
+                entry["compliant_buckets"] += int(compliant and not b.get("error"))
+                if failed:
+                    entry["failed_buckets"].append(_s(b.get("name")))
+                for name, status in statuses.items():
+                    per = entry["controls"].setdefault(name, dict.fromkeys(STATUSES, 0))
+                    org = org_controls.setdefault(name, dict.fromkeys(STATUSES, 0))
+                    for counts in (per, org, entry["statuses"], totals):
+                        counts[status] = counts.get(status, 0) + 1
+                    control_meta.setdefault(
+                        name, {"fsbp": controls[name].get("fsbp"), "cis": controls[name].get("cis")}
+                    )
+                buckets.append(
+                    {
+                        "account_id": entry["account_id"],
+                        "account_name": entry["account_name"],
+                        "name": _s(b.get("name")),
+                        "compliant": compliant and not b.get("error"),
+                        "error": _s(b.get("error")) or None,
+                        "controls": statuses,
+                        "details": {
+                            name: _s(c.get("detail"))
+                            for name, c in controls.items()
+                            if statuses[name] not in ("compliant",) and c.get("detail")
+                        },
+                    }
+                )
+        entries.append(entry)
+    if not entries:
+        raise OrgReportError("accounts is empty: the report needs at least one account")
+    entries = _sorted_accounts(entries)
+    order = {a["account_id"] or a["host"]: i for i, a in enumerate(entries)}
+    buckets.sort(key=lambda b: (order.get(b["account_id"], len(order)), b["name"]))
+    failed = [a for a in entries if a["status"] == "failed"]
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "kind": "baseline",
+        "generated_at": iso(moment),
+        "mode": "audit" if check_mode else "enforce",
+        "check_mode": bool(check_mode),
+        "controls": [
+            {"name": name, "fsbp": control_meta.get(name, {}).get("fsbp"), "cis": control_meta.get(name, {}).get("cis")}
+            for name in sorted(org_controls)
+        ],
+        "summary": {
+            "accounts": len(entries),
+            "accounts_ok": len(entries) - len(failed),
+            "accounts_failed": len(failed),
+            "buckets": len(buckets),
+            "compliant_buckets": sum(1 for b in buckets if b["compliant"]),
+            "statuses": totals,
+            "controls": {name: org_controls[name] for name in sorted(org_controls)},
+        },
+        "accounts": entries,
+        "failed_accounts": [
+            {"account_id": a["account_id"], "account_name": a["account_name"], "host": a["host"], "error": a["error"]}
+            for a in failed
+        ],
+        "buckets": buckets,
+    }
+    report["content_digest"] = content_digest(report)
+    return report
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# triage
+
+
+def _finding_buckets(finding: Mapping[str, Any]) -> list[str]:
+    names = [_s(_d(b).get("name")) for b in _l(finding.get("buckets"))]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def build_triage_report(
+    findings: Iterable[Any],
+    accounts: Iterable[Any] = (),
+    *,
+    mode: str = "delegated_admin",
+    generated_at: Any = None,
+    include_archived: bool = False,
+) -> dict[str, Any]:
+    """The organization triage report: affected buckets of every account, ranked (see the module docstring).
+
+    ``accounts``: the accounts that were asked (per-account mode), with their status; accounts that only appear in
+    findings are added as ``ok``. Archived findings are left out unless ``include_archived``.
+    """
+    moment = _moment(generated_at)
+    entries: dict[str, dict[str, Any]] = {}
+    for index, raw in enumerate(accounts):
+        entry = _account_entry(index, raw)
+        key = entry["account_id"] or entry["host"]
+        if key in entries:
+            raise OrgReportError(f"accounts[{index}]: account {key} is listed twice")
+        entries[key] = entry
+    by_id: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, raw in enumerate(findings):
+        try:
+            finding = normalize_finding(raw)
+        except ValueError as exc:
+            raise OrgReportError(f"findings[{index}]: {exc}") from None
+        if finding.get("archived") and not include_archived:
+            continue
+        key = (_s(finding.get("account_id")), _s(finding.get("id")) or f"#{index}")
+        known = by_id.get(key)
+        if known is None or _s(finding.get("updated_at")) > _s(known.get("updated_at")):
+            by_id[key] = finding
+    ranked: dict[tuple[str, str], dict[str, Any]] = {}
+    per_account: dict[str, dict[str, Any]] = {}
+    for (account_id, fid), f in by_id.items():
+        severity = f.get("severity")
+        severity = float(severity) if severity is not None else 0.0
+        last_seen = _s(f.get("last_seen") or f.get("updated_at"))
+        counts = per_account.setdefault(account_id, {"findings": 0, "high_findings": 0, "max_severity": 0.0})
+        counts["findings"] += 1
+        counts["high_findings"] += int(severity >= 7.0)
+        counts["max_severity"] = max(counts["max_severity"], severity)
+        for name in _finding_buckets(f):
+            b = ranked.setdefault(
+                (account_id, name),
+                {
+                    "account_id": account_id,
+                    "name": name,
+                    "max_severity": 0.0,
+                    "finding_count": 0,
+                    "first_seen": None,
+                    "last_seen": None,
+                    "finding_types": [],
+                    "finding_ids": [],
+                },
+            )
+            b["max_severity"] = max(b["max_severity"], severity)
+            b["finding_count"] += 1
+            first = _s(f.get("first_seen") or f.get("created_at"))
+            if first and (b["first_seen"] is None or first < b["first_seen"]):
+                b["first_seen"] = first
+            if last_seen and (b["last_seen"] is None or last_seen > b["last_seen"]):
+                b["last_seen"] = last_seen
+            if f.get("type") and f["type"] not in b["finding_types"]:
+                b["finding_types"].append(_s(f["type"]))
+            b["finding_ids"].append(fid)
+    for account_id in per_account:
+        if account_id not in entries:
+            entries[account_id] = _account_entry(0, {"account_id": account_id or "unknown"})
+    names = {key: e["account_name"] for key, e in entries.items()}
+    # most severe first, then most findings, then the most recent activity (ISO text sorts by time)
+    buckets = sorted(
+        ranked.values(),
+        key=lambda b: (
+            -b["max_severity"],
+            -b["finding_count"],
+            _invert(b["last_seen"] or ""),
+            b["account_id"],
+            b["name"],
+        ),
+    )
+    for rank, b in enumerate(buckets, start=1):
+        b["rank"] = rank
+        b["account_name"] = names.get(b["account_id"], b["account_id"])
+        b["max_severity_label"] = severity_label(b["max_severity"]) if b["finding_count"] else None
+    account_list = []
+    for entry in _sorted_accounts(list(entries.values())):
+        counts = per_account.get(entry["account_id"], {"findings": 0, "high_findings": 0, "max_severity": 0.0})
+        affected = [b for b in buckets if b["account_id"] == entry["account_id"]]
+        entry.update(
+            findings=counts["findings"],
+            high_findings=counts["high_findings"],
+            affected_buckets=len(affected),
+            max_severity=counts["max_severity"] if counts["findings"] else None,
+            max_severity_label=severity_label(counts["max_severity"]) if counts["findings"] else None,
+        )
+        account_list.append(entry)
+    failed = [a for a in account_list if a["status"] == "failed"]
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "kind": "triage",
+        "generated_at": iso(moment),
+        "mode": mode,
+        "check_mode": False,
+        "summary": {
+            "accounts": len(account_list),
+            "accounts_with_findings": sum(1 for a in account_list if a["findings"]),
+            "accounts_failed": len(failed),
+            "findings": len(by_id),
+            "affected_buckets": len(buckets),
+            "max_severity": max((b["max_severity"] for b in buckets), default=None),
+        },
+        "accounts": account_list,
+        "failed_accounts": [
+            {"account_id": a["account_id"], "account_name": a["account_name"], "host": a["host"], "error": a["error"]}
+            for a in failed
+        ],
+        "buckets": buckets,
+    }
+    report["content_digest"] = content_digest(report)
+    return report
+
+
+def _invert(text: str) -> tuple[int, ...]:
+    """A key that sorts ISO times newest first inside an otherwise ascending sort."""
+    return tuple(-ord(c) for c in text)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rendering
+
+
+def summary_lines(report: Mapping[str, Any]) -> list[str]:
+    """A few lines for the end of the play."""
+    s = _d(report.get("summary"))
+    failed = _l(report.get("failed_accounts"))
+    lines = []
+    if report.get("kind") == "triage":
+        top = _l(report.get("buckets"))[:3]
+        lines.append(
+            f"Organization triage ({report.get('mode')}): {s.get('findings', 0)} S3 findings on "
+            f"{s.get('affected_buckets', 0)} buckets in {s.get('accounts_with_findings', 0)} "
+            f"of {s.get('accounts', 0)} accounts"
+        )
+        lines += [
+            f"#{b['rank']} {b['name']} (account {b['account_name']} {b['account_id']}): "
+            f"{b['max_severity_label']} {b['max_severity']:g}, {b['finding_count']} findings, "
+            f"last seen {b['last_seen'] or '-'}"
+            for b in top
+        ]
+    else:
+        st = _d(s.get("statuses"))
+        drift = st.get("would_change", 0) + st.get("changed", 0)
+        lines.append(
+            f"Organization baseline ({report.get('mode')}): {s.get('accounts_ok', 0)} of {s.get('accounts', 0)} "
+            f"accounts ran, {s.get('compliant_buckets', 0)} of {s.get('buckets', 0)} buckets compliant, "
+            f"{drift} controls {'would change' if report.get('check_mode') else 'changed'}, "
+            f"{st.get('failed', 0)} failed"
+        )
+    if failed:
+        lines.append(
+            "FAILED accounts: "
+            + "; ".join(f"{a['account_name']} ({a['account_id'] or a['host']}): {a['error']}" for a in failed)
+        )
+    return lines
+
+
+def _control_header(control: Mapping[str, Any]) -> str:
+    ids = " / ".join(
+        x for x in (_s(control.get("fsbp")), "CIS " + _s(control.get("cis")) if control.get("cis") else "") if x
+    )
+    return f"{control['name']} ({ids})" if ids else _s(control["name"])
+
+
+def _cell(counts: Mapping[str, int]) -> str:
+    """``5 ok`` or ``2 would_change, 1 failed (of 5)``: what needs a look, per account and control."""
+    total = sum(counts.values())
+    if not total:
+        return "-"
+    bad = [f"{counts[s]} {s}" for s in STATUSES if s not in ("compliant", "excepted") and counts.get(s)]
+    return f"{', '.join(bad)} (of {total})" if bad else f"{total} ok"
+
+
+def _accounts_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    if report.get("kind") == "triage":
+        headers = ["Account", "Id", "Status", "Findings", "High or critical", "Affected buckets", "Max severity"]
+        rows = [
+            [
+                a["account_name"],
+                a["account_id"],
+                a["status"],
+                a["findings"],
+                a["high_findings"],
+                a["affected_buckets"],
+                f"{a['max_severity_label']} {a['max_severity']:g}" if a["max_severity"] is not None else "-",
+            ]
+            for a in _l(report.get("accounts"))
+        ]
+        return headers, rows
+    headers = ["Account", "Id", "OU", "Status", "Buckets", "Compliant", *STATUSES, "Account BPA"]
+    rows = [
+        [
+            a["account_name"],
+            a["account_id"],
+            a["ou_path"] or "",
+            a["status"],
+            a["buckets"],
+            a["compliant_buckets"],
+            *[a["statuses"].get(s, 0) for s in STATUSES],
+            a["public_access_block_status"] or "-",
+        ]
+        for a in _l(report.get("accounts"))
+    ]
+    return headers, rows
+
+
+def _matrix_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    controls = _l(report.get("controls"))
+    headers = ["Account", *[_control_header(c) for c in controls]]
+    rows = [
+        [a["account_name"], *[_cell(a["controls"].get(c["name"], {})) for c in controls]]
+        for a in _l(report.get("accounts"))
+        if a["status"] == "ok"
+    ]
+    return headers, rows
+
+
+def _counts_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Account", "Control", *STATUSES]
+    rows = [
+        [a["account_name"], c["name"], *[a["controls"].get(c["name"], {}).get(s, 0) for s in STATUSES]]
+        for a in _l(report.get("accounts"))
+        if a["status"] == "ok"
+        for c in _l(report.get("controls"))
+        if c["name"] in a["controls"]
+    ]
+    return headers, rows
+
+
+def _bucket_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    controls = [c["name"] for c in _l(report.get("controls"))]
+    headers = ["Account", "Bucket", *controls]
+    rows = [
+        [b["account_name"], b["name"], *[b["controls"].get(c, "-") for c in controls]]
+        for b in _l(report.get("buckets"))
+    ]
+    return headers, rows
+
+
+def _ranked_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Rank", "Bucket", "Account", "Id", "Severity", "Findings", "Last seen", "Finding types"]
+    rows = [
+        [
+            b["rank"],
+            b["name"],
+            b["account_name"],
+            b["account_id"],
+            f"{b['max_severity_label']} {b['max_severity']:g}",
+            b["finding_count"],
+            b["last_seen"] or "",
+            b["finding_types"],
+        ]
+        for b in _l(report.get("buckets"))
+    ]
+    return headers, rows
+
+
+def _failed_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    return ["Account", "Id", "Host", "Error"], [
+        [a["account_name"], a["account_id"], a["host"], a["error"] or ""] for a in _l(report.get("failed_accounts"))
+    ]
+
+
+def _sections(report: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[Any]]]]]:
+    if report.get("kind") == "triage":
+        return [
+            ("Affected buckets, most severe first", _ranked_table(report)),
+            ("Accounts", _accounts_table(report)),
+            ("Failed accounts", _failed_table(report)),
+        ]
+    return [
+        ("Accounts", _accounts_table(report)),
+        ("Accounts x controls", _matrix_table(report)),
+        ("Failed accounts", _failed_table(report)),
+        ("Buckets", _bucket_table(report)),
+        ("Counts per account and control", _counts_table(report)),
+    ]
+
+
+def _title(report: Mapping[str, Any]) -> str:
+    if report.get("kind") == "triage":
+        return f"Organization S3 triage ({_s(report.get('mode'))})"
+    return f"Organization S3 baseline ({_s(report.get('mode'))})"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    out = [f"# {md(_title(report))}", "", f"Generated {md(report.get('generated_at'))}.", ""]
+    out += [f"- {md(line, 600)}" for line in summary_lines(report)]
+    out.append("")
+    for heading, table in _sections(report):
+        out += [f"## {heading}", ""]
+        out += _md_table(*table)
+    if report.get("kind") == "baseline":
+        details = [
+            f"- {md(b['account_name'])} `{md(b['name'])}` {md(name)}: {md(text, 400)}"
+            for b in _l(report.get("buckets"))
+            for name, text in b["details"].items()
+        ]
+        out += ["## Details (everything not compliant)", "", *(details or ["_None._"]), ""]
+    out += ["---", f"Report {md(report.get('schema'))}, content digest {md(report.get('content_digest'))}.", ""]
+    return "\n".join(out)
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    body = [f"<h1>{h(_title(report))}</h1>", f"<p>Generated {h(report.get('generated_at'))}.</p>", "<ul>"]
+    body += [f"<li>{h(line, 600)}</li>" for line in summary_lines(report)]
+    body.append("</ul>")
+    for heading, (headers, rows) in _sections(report):
+        body.append(f"<h2>{h(heading)}</h2>")
+        classes = None
+        if heading == "Accounts":
+            classes = ["sus" if a["status"] == "failed" else "" for a in _l(report.get("accounts"))]
+        elif heading.startswith("Affected buckets"):
+            classes = ["sus" if b["max_severity"] >= 7.0 else "" for b in _l(report.get("buckets"))]
+        body.append(_html_table(headers, rows, classes))
+    body.append(f"<footer>{h(report.get('schema'))} - content digest {h(report.get('content_digest'))}</footer>")
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{h(_title(report))}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, cloudsec.s3 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The organization report: accounts x controls counts, failed accounts, ranking of affected buckets, escaping."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+from ansible_collections.cloudsec.s3.plugins.module_utils import org_report as O
+
+PROD = "111122223333"
+DEV = "444455556666"
+HOSTILE = "<script>alert(1)</script> | [x](javascript:1)"
+
+
+def control(status, fsbp="S3.14", cis=None, detail=""):
+    return {"status": status, "fsbp": fsbp, "cis": cis, "detail": detail}
+
+
+def baseline_result(account_id, buckets):
+    """A baseline_result as the baseline role publishes it, trimmed to what the report reads."""
+    return {
+        "mode": "audit",
+        "account": {"account_id": account_id, "public_access_block_status": "would_change"},
+        "buckets": [{"name": name, "controls": controls} for name, controls in buckets.items()],
+        "catalogue": [
+            {"name": "versioning", "fsbp": "S3.14", "cis": None},
+            {"name": "public_access_block", "fsbp": "S3.8", "cis": "2.1.4"},
+        ],
+    }
+
+
+@pytest.fixture
+def accounts():
+    return [
+        {
+            "account_id": PROD,
+            "account_name": "prod",
+            "host": "prod",
+            "ou_path": "Root/Workloads/Prod",
+            "baseline": baseline_result(
+                PROD,
+                {
+                    "prod-a": {
+                        "versioning": control("would_change", detail="versioning would be enabled"),
+                        "public_access_block": control("compliant", "S3.8", "2.1.4"),
+                    },
+                    "prod-b": {
+                        "versioning": control("compliant"),
+                        "public_access_block": control("excepted", "S3.8", "2.1.4", "tag: website"),
+                    },
+                },
+            ),
+        },
+        {
+            "account_id": DEV,
+            "account_name": "dev",
+            "host": "dev",
+            "status": "failed",
+            "error": "sts:AssumeRole on arn:aws:iam::444455556666:role/cloudsec-s3-responder was denied",
+        },
+        {
+            "account_id": "777788889999",
+            "account_name": "audit",
+            "host": "audit",
+            "baseline": baseline_result(
+                "777788889999",
+                {
+                    "audit-logs": {
+                        "versioning": control("failed", detail="AccessDenied"),
+                        "public_access_block": control("compliant"),
+                    }
+                },
+            ),
+        },
+    ]
+
+
+def test_baseline_counts_each_control_per_account_and_over_the_organization(accounts):
+    report = O.build_baseline_report(accounts, check_mode=True, generated_at="2026-11-30T01:00:00Z")
+    by_name = {a["account_name"]: a for a in report["accounts"]}
+    assert [a["account_name"] for a in report["accounts"]] == ["audit", "dev", "prod"]
+    prod = by_name["prod"]
+    assert prod["buckets"] == 2 and prod["compliant_buckets"] == 1
+    assert prod["controls"]["versioning"]["would_change"] == 1 and prod["controls"]["versioning"]["compliant"] == 1
+    assert prod["controls"]["public_access_block"]["excepted"] == 1
+    assert by_name["audit"]["failed_buckets"] == ["audit-logs"]
+    assert report["summary"]["controls"]["versioning"] == {
+        "compliant": 1,
+        "changed": 0,
+        "would_change": 1,
+        "excepted": 0,
+        "non_compliant": 0,
+        "failed": 1,
+    }
+    assert report["summary"]["buckets"] == 3 and report["summary"]["compliant_buckets"] == 1
+    assert [(b["account_id"], b["name"]) for b in report["buckets"]] == [
+        ("777788889999", "audit-logs"),
+        (PROD, "prod-a"),
+        (PROD, "prod-b"),
+    ]
+    assert report["mode"] == "audit"
+    assert [c["name"] for c in report["controls"]] == ["public_access_block", "versioning"]
+
+
+def test_failed_account_is_reported_with_its_error_and_others_complete(accounts):
+    report = O.build_baseline_report(accounts)
+    assert report["summary"]["accounts_failed"] == 1 and report["summary"]["accounts_ok"] == 2
+    (failed,) = report["failed_accounts"]
+    assert failed["account_id"] == DEV and "sts:AssumeRole" in failed["error"]
+    assert "FAILED accounts: dev (444455556666): sts:AssumeRole" in O.summary_lines(report)[-1]
+    assert "| dev | 444455556666 | dev | sts:AssumeRole on arn:aws:iam::444455556666:role/cloudsec-s3-responder" in (
+        O.render_markdown(report)
+    )
+
+
+def test_account_without_a_result_counts_as_failed():
+    report = O.build_baseline_report([{"account_id": PROD, "account_name": "prod"}])
+    assert report["accounts"][0]["status"] == "failed"
+    assert "did not run" in report["failed_accounts"][0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("accounts", "message"),
+    [
+        ([], "accounts is empty"),
+        ([{"account_name": "x"}], "accounts[0]: neither account_id nor host"),
+        ([{"account_id": PROD, "status": "maybe"}], "status 'maybe' is not one of ok, failed"),
+        (
+            [{"account_id": PROD, "baseline": {}}, {"account_id": PROD}],
+            "accounts[1]: account 111122223333 is listed twice",
+        ),
+    ],
+)
+def test_bad_accounts_input_names_the_entry(accounts, message):
+    with pytest.raises(O.OrgReportError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        O.build_baseline_report(accounts)
+
+
+def test_matrix_cell_names_what_needs_a_look(accounts):
+    report = O.build_baseline_report(accounts, check_mode=True)
+    markdown = O.render_markdown(report)
+    assert "| Account | public_access_block (S3.8 / CIS 2.1.4) | versioning (S3.14) |" in markdown
+    assert "| prod | 2 ok | 1 would\\_change (of 2) |" in markdown
+    assert "| audit | 1 ok | 1 failed (of 1) |" in markdown
+
+
+def finding(fid, account, bucket, severity, last_seen, *, archived=False, ftype="Exfiltration:S3/MaliciousIPCaller"):
+    """A finding in the wire shape GuardDuty's API and the sandbox use."""
+    return {
+        "id": fid,
+        "accountId": account,
+        "arn": f"arn:aws:guardduty:us-east-1:{account}:detector/d/finding/{fid}",
+        "type": ftype,
+        "severity": severity,
+        "title": HOSTILE,
+        "region": "us-east-1",
+        "partition": "aws",
+        "schemaVersion": "2.0",
+        "createdAt": "2026-11-29T10:00:00.000Z",
+        "updatedAt": last_seen,
+        "resource": {
+            "resourceType": "S3Bucket",
+            "s3BucketDetails": [{"name": bucket, "arn": f"arn:aws:s3:::{bucket}", "type": "Destination"}],
+        },
+        "service": {
+            "serviceName": "guardduty",
+            "archived": archived,
+            "count": 3,
+            "eventFirstSeen": "2026-11-29T09:00:00.000Z",
+            "eventLastSeen": last_seen,
+        },
+    }
+
+
+def test_triage_ranks_by_severity_then_finding_count_then_last_seen():
+    findings = [
+        finding("f1", PROD, "prod-exports", 5.0, "2026-11-29T12:00:00.000Z"),
+        finding("f2", DEV, "dev-scratch", 8.0, "2026-11-29T11:00:00.000Z"),
+        finding("f3", PROD, "prod-logs", 5.0, "2026-11-29T13:00:00.000Z"),
+        finding("f4", PROD, "prod-exports", 2.0, "2026-11-29T10:00:00.000Z"),
+        finding("f5", DEV, "dev-old", 8.0, "2026-11-29T14:00:00.000Z"),
+        finding("f6", DEV, "dev-old", 9.0, "2026-11-28T00:00:00.000Z", archived=True),
+    ]
+    report = O.build_triage_report(findings, [{"account_id": "777788889999", "account_name": "audit"}])
+    ranked = [(b["rank"], b["account_id"], b["name"]) for b in report["buckets"]]
+    assert ranked == [
+        (1, DEV, "dev-old"),  # High, newest
+        (2, DEV, "dev-scratch"),  # High, older
+        (3, PROD, "prod-exports"),  # Medium, two findings
+        (4, PROD, "prod-logs"),  # Medium, one finding
+    ]
+    assert report["buckets"][2]["finding_count"] == 2 and report["buckets"][2]["max_severity_label"] == "Medium"
+    counts = {a["account_id"]: (a["findings"], a["high_findings"], a["affected_buckets"]) for a in report["accounts"]}
+    assert counts == {DEV: (2, 2, 2), PROD: (3, 0, 2), "777788889999": (0, 0, 0)}
+    assert report["summary"]["accounts_with_findings"] == 2
+    with_archived = O.build_triage_report(findings, include_archived=True)
+    assert with_archived["buckets"][0]["max_severity"] == 9.0
+
+
+def test_same_finding_id_in_two_accounts_is_two_findings():
+    findings = [
+        finding("same", PROD, "prod-exports", 8.0, "2026-11-29T12:00:00.000Z"),
+        finding("same", DEV, "dev-exports", 8.0, "2026-11-29T12:00:00.000Z"),
+    ]
+    report = O.build_triage_report(findings)
+    assert report["summary"]["findings"] == 2
+    assert {b["account_id"] for b in report["buckets"]} == {PROD, DEV}
+
+
+class TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.seen = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.add(tag)
+
+
+def test_html_and_markdown_escape_names_and_errors(accounts):
+    accounts[1]["error"] = HOSTILE
+    accounts[0]["account_name"] = HOSTILE
+    report = O.build_baseline_report(accounts)
+    page = O.render_html(report)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    tags = TagCollector()
+    tags.feed(page)
+    assert "script" not in tags.seen and {"table", "h2", "footer"} <= tags.seen
+    markdown = O.render_markdown(report)
+    assert "<script>" not in markdown and "[x](javascript" not in markdown
+    triage = O.build_triage_report([finding("f1", PROD, "prod-exports", 8.0, "2026-11-29T12:00:00.000Z")])
+    assert "<script>" not in O.render_html(triage)
+
+
+def test_digest_ignores_the_time_of_writing(accounts):
+    one = O.build_baseline_report(accounts, generated_at="2026-11-30T01:00:00Z")
+    two = O.build_baseline_report(accounts, generated_at="2026-11-30T02:00:00Z")
+    assert one["content_digest"] == two["content_digest"]
+    accounts[0]["baseline"]["buckets"][0]["controls"]["versioning"]["status"] = "compliant"
+    assert O.build_baseline_report(accounts)["content_digest"] != one["content_digest"]
+    assert json.loads(O.render_json(one))["content_digest"] == one["content_digest"]
