@@ -5,6 +5,13 @@
 
 Detectors live in moto's GuardDuty backend (imported in-process, so a detector created through the API
 is the one the findings hang off). Findings are stored per region in their wire shape.
+
+Organizations: a seeded finding whose ``accountId`` is an account of the sandbox's organization (seeded with
+``sandbox.organization``) keeps it and hangs off that account's detector; any other finding (for example one
+exported from a real account and replayed here) is attached to the sandbox account, as before. The sandbox
+account plays the GuardDuty delegated administrator: its detector sees the findings of every account. A caller
+whose credentials belong to a member account (assumed-role credentials from ``sts:AssumeRole``; moto maps the
+access key id to its account) sees its own detector and only its own account's findings.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from sandbox.state import rest_json_error
 NOT_OWNED = "The request is rejected because the input detectorId is not owned by the current account."
 INVALID_INPUT = "The request is rejected because an invalid or out-of-range value is specified as an input parameter."
 
+_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/")
 _ROUTE = re.compile(r"^/detector/([^/]+)/findings(?:/(get|create|archive|unarchive|feedback|statistics))?$")
 
 # S3 finding types with default severity (2 low, 5 medium, 8 high, 9 critical), the API the sample shows,
@@ -76,10 +84,10 @@ _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
 
 
 # --------------------------------------------------------------------------- moto detectors
-def _backend(region: str) -> Any:
+def _backend(region: str, account: str = ACCOUNT_ID) -> Any:
     from moto.guardduty.models import guardduty_backends
 
-    return guardduty_backends[ACCOUNT_ID][region]
+    return guardduty_backends[account][region]
 
 
 def valid_region(region: str) -> bool:
@@ -88,18 +96,50 @@ def valid_region(region: str) -> bool:
     return region in guardduty_backends[ACCOUNT_ID].regions
 
 
-def detector_exists(region: str, detector_id: str) -> bool:
-    return valid_region(region) and detector_id in _backend(region).detectors
+def detector_exists(region: str, detector_id: str, account: str = ACCOUNT_ID) -> bool:
+    return valid_region(region) and detector_id in _backend(region, account).detectors
 
 
-def ensure_detector(region: str) -> str:
-    """The sandbox account's detector in ``region``, created in moto if there is none."""
-    backend = _backend(region)
+def ensure_detector(region: str, account: str = ACCOUNT_ID) -> str:
+    """The account's detector in ``region`` (default the sandbox account), created in moto if there is none."""
+    backend = _backend(region, account)
     if backend.detectors:
         return next(iter(backend.detectors))
     return backend.create_detector(
         enable=True, finding_publishing_frequency="SIX_HOURS", data_sources={}, tags={}, features=[]
     )
+
+
+def caller_account(call: Call) -> str:
+    """The account the request's credentials belong to, resolved the way moto does (header, then access key id)."""
+    headers = call.headers or {}
+    explicit = headers.get("x-moto-account-id")
+    if explicit:
+        return str(explicit)
+    match = _CREDENTIAL.search(headers.get("Authorization") or "")
+    if not match:
+        return ACCOUNT_ID
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(match.group(1))
+
+
+def organization_accounts() -> set[str]:
+    """Ids of the accounts in the sandbox account's organization (empty when it has none)."""
+    from moto.organizations.models import organizations_backends
+
+    try:
+        backend = organizations_backends[ACCOUNT_ID]["aws"]
+        return {a.id for a in backend.accounts if a.id != ACCOUNT_ID}
+    except Exception:  # no organization, or moto changed its model: behave as a single account
+        return set()
+
+
+def _visible(finding: dict[str, Any], detector_id: str, account: str) -> bool:
+    """A finding belongs to the detector it was attached to; the administrator also sees every member's."""
+    if finding.get("service", {}).get("detectorId") == detector_id:
+        return True
+    return account == ACCOUNT_ID and finding.get("accountId") != ACCOUNT_ID
 
 
 # --------------------------------------------------------------------------- criteria
@@ -227,13 +267,13 @@ def _sorted(findings: list[dict[str, Any]], sort: Any) -> list[dict[str, Any]]:
     return sorted(findings, key=lambda f: _sort_key(f, sort["attributeName"]), reverse=order == "DESC")
 
 
-def _selected(region: str, detector_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _selected(call: Call, detector_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     criterion = _criteria(body)
+    account = caller_account(call)
     return [
         f
-        for f in STATE.findings.get(region, {}).values()
-        if f.get("service", {}).get("detectorId") == detector_id
-        and all(matches(f, name, cond) for name, cond in criterion.items())
+        for f in STATE.findings.get(call.region, {}).values()
+        if _visible(f, detector_id, account) and all(matches(f, name, cond) for name, cond in criterion.items())
     ]
 
 
@@ -249,7 +289,7 @@ def _list_findings(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
     max_results = body.get("maxResults", 50)
     if not isinstance(max_results, int) or not 1 <= max_results <= 50:
         raise ApiError(400, "BadRequestException", INVALID_INPUT, "InvalidInputException")
-    selected = _sorted(_selected(call.region, detector_id, body), body.get("sortCriteria"))
+    selected = _sorted(_selected(call, detector_id, body), body.get("sortCriteria"))
     params = [call.region, detector_id, body.get("findingCriteria"), body.get("sortCriteria")]
     start = read_token(body.get("nextToken"), params)
     if start is None:
@@ -264,16 +304,16 @@ def _list_findings(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
 def _get_findings(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
     wanted = _ids(body)
     stored = STATE.findings.get(call.region, {})
-    found = [
-        stored[i] for i in dict.fromkeys(wanted) if i in stored and stored[i]["service"]["detectorId"] == detector_id
-    ]
+    account = caller_account(call)
+    found = [stored[i] for i in dict.fromkeys(wanted) if i in stored and _visible(stored[i], detector_id, account)]
     return {"findings": _sorted(found, body.get("sortCriteria"))}
 
 
 def _set_archived(call: Call, detector_id: str, body: dict[str, Any], archived: bool) -> Any:
     stored = STATE.findings.get(call.region, {})
+    account = caller_account(call)
     for fid in _ids(body):
-        if fid in stored and stored[fid]["service"]["detectorId"] == detector_id:
+        if fid in stored and _visible(stored[fid], detector_id, account):
             stored[fid]["service"]["archived"] = archived
     return {}
 
@@ -283,14 +323,15 @@ def _feedback(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
     if feedback not in ("USEFUL", "NOT_USEFUL"):
         raise ApiError(400, "BadRequestException", INVALID_INPUT, "InvalidInputException")
     stored = STATE.findings.get(call.region, {})
+    account = caller_account(call)
     for fid in _ids(body):
-        if fid in stored and stored[fid]["service"]["detectorId"] == detector_id:
+        if fid in stored and _visible(stored[fid], detector_id, account):
             stored[fid]["service"]["userFeedback"] = feedback
     return {}
 
 
 def _statistics(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
-    selected = _selected(call.region, detector_id, body)
+    selected = _selected(call, detector_id, body)
     types = body.get("findingStatisticTypes") or []
     group_by = body.get("groupBy")
     if not types and not group_by:
@@ -367,12 +408,14 @@ def _create_samples(call: Call, detector_id: str, body: dict[str, Any]) -> Any:
     store = STATE.findings.setdefault(call.region, {})
     for ftype in types:
         STATE.sample_counter += 1
-        finding = sample_finding(ftype, call.region, detector_id, STATE.sample_counter)
+        finding = sample_finding(ftype, call.region, detector_id, STATE.sample_counter, account=caller_account(call))
         store[finding["id"]] = finding
     return {}
 
 
-def sample_finding(ftype: str, region: str, detector_id: str, serial: int, now: datetime | None = None) -> dict:
+def sample_finding(
+    ftype: str, region: str, detector_id: str, serial: int, now: datetime | None = None, account: str = ACCOUNT_ID
+) -> dict:
     """A sample finding of ``ftype`` in wire shape, with the placeholders GuardDuty's samples use."""
     now = now or datetime.now(timezone.utc)
     stamp = shapes.iso8601(now)
@@ -425,11 +468,11 @@ def sample_finding(ftype: str, region: str, detector_id: str, serial: int, now: 
             }
         ]
     return {
-        "accountId": ACCOUNT_ID,
+        "accountId": account,
         "region": region,
         "partition": "aws",
         "id": fid,
-        "arn": f"arn:aws:guardduty:{region}:{ACCOUNT_ID}:detector/{detector_id}/finding/{fid}",
+        "arn": f"arn:aws:guardduty:{region}:{account}:detector/{detector_id}/finding/{fid}",
         "type": ftype,
         "schemaVersion": "2.0",
         "severity": severity,
@@ -491,7 +534,7 @@ def handle(call: Call) -> Any:
         return None
     detector_id, sub = match.group(1), match.group(2)
     try:
-        if not detector_exists(call.region, detector_id):
+        if not detector_exists(call.region, detector_id, caller_account(call)):
             raise ApiError(400, "BadRequestException", NOT_OWNED, "InvalidInputException")
         body = call.json()
         with STATE.lock:
@@ -518,6 +561,8 @@ def prepare(items: Any) -> list[dict[str, Any]]:
         except shapes.ShapeError as exc:
             raise SeedError(f"{where}: {exc}") from None
         wire.setdefault("accountId", ACCOUNT_ID)
+        if not isinstance(wire["accountId"], str) or not re.fullmatch(r"\d{12}", wire["accountId"]):
+            raise SeedError(f'{where}: "accountId" {wire["accountId"]!r} is not a 12-digit account id')
         wire.setdefault("partition", "aws")
         wire.setdefault("schemaVersion", "2.0")
         wire.setdefault("arn", "placeholder")
@@ -539,13 +584,21 @@ def prepare(items: Any) -> list[dict[str, Any]]:
 
 
 def apply(findings: list[dict[str, Any]]) -> None:
-    """Attach prepared findings to the sandbox account's detector of their region (created if absent)."""
+    """Attach prepared findings to their account's detector of their region (created if absent).
+
+    The account is the finding's ``accountId`` when the sandbox's organization has that account, else the sandbox
+    account; for a member account's finding the sandbox account (the administrator) gets a detector there too.
+    """
+    members = organization_accounts()
     for wire in findings:
         region = wire["region"]
-        detector_id = ensure_detector(region)
+        account = wire["accountId"] if wire.get("accountId") in members else ACCOUNT_ID
+        detector_id = ensure_detector(region, account)
+        if account != ACCOUNT_ID:
+            ensure_detector(region)  # the administrator's detector, which sees the member's finding
         partition = wire.get("partition") or "aws"
-        wire["accountId"] = ACCOUNT_ID
-        wire["arn"] = f"arn:{partition}:guardduty:{region}:{ACCOUNT_ID}:detector/{detector_id}/finding/{wire['id']}"
+        wire["accountId"] = account
+        wire["arn"] = f"arn:{partition}:guardduty:{region}:{account}:detector/{detector_id}/finding/{wire['id']}"
         service = wire.setdefault("service", {})
         service["detectorId"] = detector_id
         service.setdefault("serviceName", "guardduty")
