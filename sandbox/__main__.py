@@ -258,6 +258,25 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org(args: argparse.Namespace) -> int:
+    from sandbox import clients
+    from sandbox import organization
+
+    spec = {"accounts": args.accounts, "buckets_per_account": args.buckets_per_account}
+    if args.unassumable:
+        spec["unassumable"] = args.unassumable
+    if args.external_id:
+        spec["external_id"] = args.external_id
+    try:
+        result = organization.seed_organization(args.endpoint, spec)
+    except organization.OrganizationSeedError as exc:
+        return _fail(f"sandbox org: {exc}", EXIT_BAD_INPUT)
+    except clients.ControlError as exc:
+        return _fail(f"sandbox org: {exc}", EXIT_FAILED)
+    print(json.dumps(result, indent=2), flush=True)
+    return 0
+
+
 def _drain(stream: Any, tail: list[str]) -> None:
     """Keep reading a child's pipe so it never blocks on a full buffer; remember the last lines."""
     for line in stream:
@@ -378,6 +397,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed for the scenario (default 0)")
     endpoint_option(p)
     p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser(
+        "org",
+        help="seed an AWS Organization: OUs, member accounts with tags, their responder role and buckets",
+    )
+    p.add_argument("--accounts", type=int, default=3, help="member accounts (default 3; the last one is SUSPENDED)")
+    p.add_argument("--buckets-per-account", type=int, default=2, help="buckets in each member account (default 2)")
+    p.add_argument(
+        "--unassumable", type=int, action="append", metavar="INDEX", help="member account seeded without the role"
+    )
+    p.add_argument("--external-id", help="ExternalId the responder role's trust policy requires")
+    endpoint_option(p)
+    p.set_defaults(func=cmd_org)
 
     p = sub.add_parser("scenarios", help="list the scenarios with a one-line description each")
     p.set_defaults(func=cmd_scenarios)

@@ -36,6 +36,7 @@ from sandbox import detective
 from sandbox import guardduty
 from sandbox import iam_simulate
 from sandbox import shapes
+from sandbox import sts_guard
 from sandbox import trail_logs
 from sandbox.state import STATE
 from sandbox.state import Call
@@ -56,6 +57,7 @@ _HANDLERS = {
     "cloudtrail": cloudtrail.handle,
     "detective": detective.handle,
     "iam": iam_simulate.handle,
+    "sts": sts_guard.handle,
 }
 
 
