@@ -50,8 +50,9 @@ from typing import Any
 
 try:
     from isal import igzip as _igzip
+    from isal import igzip_lib as _igzip_lib
 except ImportError:  # pragma: no cover - exercised by forcing decoder="stdlib"
-    _igzip = None
+    _igzip = _igzip_lib = None
 
 try:
     import msgspec
@@ -358,12 +359,42 @@ class _Skip(Exception):
         self.detail = detail
 
 
+# Deflate expands at most about 1032:1, so a gzip trailer claiming more than this is not believed.
+_MAX_DEFLATE_RATIO = 1032
+
+
+def _gunzip_sized(data: bytes) -> bytes | None:
+    """``data`` decompressed in one call into a buffer of the size its gzip trailer announces, or None.
+
+    The trailer's last 4 bytes (ISIZE) give the uncompressed size of the last member (mod 2**32). Allocating
+    that much at once saves the repeated buffer growth of a plain decompress, and with it most of the page
+    faults and copies: about a fifth of the CPU of decompressing a CloudTrail file. Only the common case is
+    handled here, one member that fits the announced size; None (multi-member files, a wrong or absurd size,
+    trailing bytes, any error) sends the caller to the general decompressor, which also classifies errors.
+    """
+    size = int.from_bytes(data[-4:], "little") + 1
+    if len(data) < 18 or size > _MAX_DEFLATE_RATIO * len(data):
+        return None
+    try:
+        member = _igzip_lib.IgzipDecompressor(flag=_igzip_lib.DECOMP_GZIP)
+        out = member.decompress(data, size)
+    except Exception:  # IsalError and the like: let the general path name the problem
+        return None
+    if not member.eof or member.unused_data:
+        return None
+    return out
+
+
 def _decompress(data: bytes, fast: bool) -> bytes:
     """Decompress every gzip member of ``data`` (a log file may hold several); plain JSON passes through."""
     if data[:2] != _GZIP_MAGIC:
         if data.lstrip()[:1] == b"{":  # an already decompressed log file
             return data
         raise _Skip("corrupt_gzip", "not gzip data (bad magic bytes)")
+    if fast and _igzip_lib is not None:
+        out = _gunzip_sized(data)
+        if out is not None:
+            return out
     try:
         return _igzip.decompress(data) if fast and _igzip is not None else gzip.decompress(data)
     except EOFError:
