@@ -1,11 +1,22 @@
-"""Benchmark: the compiled policy engine against a naive evaluator working straight from the parsed JSON.
+"""Benchmark: the compiled policy engine, against its previous revision and a naive evaluator.
 
 Builds a realistic account (users and roles with inline, managed and group policies carrying conditions, some
-permission boundaries, callers from a second account and anonymous callers, a ~20-statement bucket policy), draws
-N requests (default 100,000), evaluates every one with both engines side by side on one core, prints
-evaluations per second and the ratio, and cross-checks that both reach the same decision on every request.
+permission boundaries, callers from a second account and anonymous callers, a ~20-statement bucket policy) and draws
+N requests (default 100,000). Three evaluators answer every request on one core:
 
-    .venv/bin/python benchmarks/policy_eval.py [--requests 100000] [--seed 7]
+* the engine of this checkout (``plugins/module_utils/policy_eval.py``);
+* the same file at ``--baseline`` (default: the last revision before resource-class plans and specialised condition
+  tests), loaded from git, so old and new run side by side in one process on the same input;
+* a naive evaluator working straight from the parsed JSON (``--naive-sample`` limits it to the first N requests).
+
+The two engines run alternately ``--repeat`` times after one untimed pass each (the pass that fills the per-action /
+per-plan indexes; its rate is printed as "first pass"). Rates are given per CPU second of this process
+(``time.process_time``), which other work on a shared machine barely moves, and per wall second, which it does; the
+load average before and after is printed so a reader can tell. Every request's full result from the two engines
+(decision, deciding statements, reason, details, warnings) must be identical, and the decision must equal the naive
+evaluator's; any difference fails the run.
+
+    .venv/bin/python benchmarks/policy_eval.py [--requests 100000] [--repeat 3] [--naive-sample 20000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -13,22 +24,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import ipaddress
+import os
 import random
 import re
+import statistics
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 importlib.import_module("conftest")  # puts this checkout on sys.path as ansible_collections.cloudsec.s3
 
+from ansible_collections.cloudsec.s3.plugins.module_utils import policy_eval as current_engine
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import parse_policy
-from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import BucketContext
-from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import Principal
-from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import PrincipalPolicies
-from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import Request
-from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import evaluate
+
+# policy_eval.py before resource-class plans and specialised condition tests (31.8k evaluations/s on a quiet core).
+BASELINE_REV = "565b016992241d1c0be66760f4823786619a4fe1"
+ENGINE_PATH = "plugins/module_utils/policy_eval.py"
 
 OWNER = "111111111111"
 OTHER = "222222222222"
@@ -397,9 +412,51 @@ def _timed(function):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def load_engine(rev: str) -> types.ModuleType:
+    """``policy_eval.py`` as it was at git revision ``rev``, imported as a separate module."""
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{rev}:{ENGINE_PATH}"], capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType(f"policy_eval_at_{rev[:7]}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up there
+    exec(compile(source, f"{ENGINE_PATH}@{rev[:7]}", "exec"), module.__dict__)
+    return module
+
+
+class Engine:
+    """One engine module with the account and bucket compiled for it (what a module does once per run)."""
+
+    def __init__(self, label: str, module: types.ModuleType, callers: dict, policy_doc: dict) -> None:
+        self.label = label
+        self.module = module
+        started = time.process_time()
+        self.principals = {arn: module.Principal.from_arn(arn) for arn in callers}
+        self.compiled = {
+            arn: module.PrincipalPolicies.build(identity=p, permissions_boundary=b) for arn, (p, b) in callers.items()
+        }
+        self.bucket = module.BucketContext(account_id=OWNER, bucket_policy=policy_doc, name=BUCKET)
+        self.compile_seconds = time.process_time() - started
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.first: tuple[float, float] = (0.0, 0.0)
+
+    def run(self, requests: list) -> list:
+        """Timed unit: building each Request from the raw call plus its evaluation."""
+        evaluate, request, principals, compiled, bucket = (
+            self.module.evaluate,
+            self.module.Request,
+            self.principals,
+            self.compiled,
+            self.bucket,
+        )
+        return [evaluate(request(principals[c], a, r, ctx), compiled[c], bucket) for c, a, r, ctx in requests]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes per engine, alternating (default 3)")
+    parser.add_argument("--baseline", default=BASELINE_REV, help="git revision of policy_eval.py to compare with")
     parser.add_argument("--naive-sample", type=int, default=0, help="evaluate only the first N with the naive one")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -412,20 +469,20 @@ def main() -> None:
         f"account: {len(callers)} callers, {statements} identity statements (incl. shared), "
         f"bucket policy of {len(policy_doc['Statement'])} statements; {len(requests):,} requests"
     )
-
-    # Compile once: what a module does for the principals it resolved and the bucket it read.
-    def compile_all():
-        principals = {arn: Principal.from_arn(arn) for arn in callers}
-        compiled = {arn: PrincipalPolicies.build(identity=p, permissions_boundary=b) for arn, (p, b) in callers.items()}
-        return principals, compiled, BucketContext(account_id=OWNER, bucket_policy=policy_doc, name=BUCKET)
-
-    (principals, compiled, bucket), compile_seconds, _ = _timed(compile_all)
-
-    # Timed: building each Request from the raw call plus its evaluation.
-    def run_engine():
-        return [evaluate(Request(principals[c], a, r, ctx), compiled[c], bucket).decision for c, a, r, ctx in requests]
-
-    engine, engine_wall, engine_cpu = _timed(run_engine)
+    load_before = os.getloadavg()
+    new = Engine("engine (this checkout)", current_engine, callers, policy_doc)
+    old = Engine(f"engine @ {args.baseline[:7]}", load_engine(args.baseline), callers, policy_doc)
+    engines = (old, new)
+    results = {}
+    for engine in engines:
+        results[engine.label], wall, cpu = _timed(lambda engine=engine: engine.run(requests))
+        engine.first = (wall, cpu)
+    for _ in range(args.repeat):
+        for engine in engines:
+            _, wall, cpu = _timed(lambda engine=engine: engine.run(requests))
+            engine.wall.append(wall)
+            engine.cpu.append(cpu)
+    load_after = os.getloadavg()
 
     sample = requests[: args.naive_sample] if args.naive_sample else requests
     parsed = {arn: ([(n, t, parse_policy(d)) for n, t, d in p], b) for arn, (p, b) in callers.items()}
@@ -436,29 +493,62 @@ def main() -> None:
 
     naive, naive_wall, naive_cpu = _timed(run_naive)
 
-    disagreements = [(req, e, n) for req, e, n in zip(sample, engine, naive, strict=False) if e != n]
-    counts = {d: engine.count(d) for d in ("allowed", "implicit_deny", "explicit_deny")}
-    engine_rate, naive_rate = len(requests) / engine_cpu, len(sample) / naive_cpu
-    print(f"compile (all principals and the bucket, once): {compile_seconds * 1000:.1f} ms")
-    print("             requests   wall s    cpu s   evaluations/s (cpu)   evaluations/s (wall)")
+    count = len(requests)
+    print(f"load average (1/5/15 min) before: {_load(load_before)}   after the engine runs: {_load(load_after)}")
     print(
-        f"engine   {len(requests):12,} {engine_wall:8.2f} {engine_cpu:8.2f}   {engine_rate:19,.0f}"
-        f"   {len(requests) / engine_wall:20,.0f}"
+        "                            compile  first pass        timed passes: evaluations/s"
+        f" ({args.repeat} runs, alternating)"
+    )
+    print("engine                       cpu ms  cpu /s   wall /s   cpu best   cpu median   wall best  wall median")
+    for engine in engines:
+        cpu_median, wall_median = statistics.median(engine.cpu), statistics.median(engine.wall)
+        print(
+            f"{engine.label:28s} {engine.compile_seconds * 1000:6.0f} {count / engine.first[1]:7,.0f}"
+            f" {count / engine.first[0]:9,.0f} {count / min(engine.cpu):10,.0f} {count / cpu_median:12,.0f}"
+            f" {count / min(engine.wall):11,.0f} {count / wall_median:12,.0f}"
+        )
+    print(
+        f"naive (parsed JSON, no index)              {len(sample) / naive_cpu:7,.0f} {len(sample) / naive_wall:9,.0f}"
+        f"   ({len(sample):,} requests, one pass)"
+    )
+    speedup = statistics.median(old.cpu) / statistics.median(new.cpu)
+    speedup_best = min(old.cpu) / min(new.cpu)
+    new_rate = count / statistics.median(new.cpu)
+    print(
+        f"speed-up (cpu time, same run): {speedup:.2f}x median, {speedup_best:.2f}x best; "
+        f"engine / naive = {new_rate / (len(sample) / naive_cpu):.0f}x"
     )
     print(
-        f"naive    {len(sample):12,} {naive_wall:8.2f} {naive_cpu:8.2f}   {naive_rate:19,.0f}"
-        f"   {len(sample) / naive_wall:20,.0f}"
+        f"target > 50,000 evaluations/s on one core: {'met' if new_rate > 50_000 else 'NOT met'} "
+        f"({new_rate:,.0f}/s, median cpu; wall rates depend on the machine's other load)"
     )
-    print(
-        f"ratio    engine / naive = {engine_rate / naive_rate:.1f}x (cpu time); target engine > 50,000/s on one core: "
-        f"{'met' if engine_rate > 50_000 else 'NOT met'} (cpu time; wall time depends on other load on the machine)"
-    )
+
+    engine_out = results[new.label]
+    baseline_out = results[old.label]
+    differ = [
+        (req, a.as_dict(), b.as_dict())
+        for req, a, b in zip(requests, engine_out, baseline_out, strict=True)
+        if a.as_dict() != b.as_dict()
+    ]
+    decisions = [d.decision for d in engine_out]
+    disagreements = [(req, e, n) for req, e, n in zip(sample, decisions, naive, strict=False) if e != n]
+    counts = {d: decisions.count(d) for d in ("allowed", "implicit_deny", "explicit_deny")}
     print(f"decisions (engine): {counts}")
-    print(f"cross-check: {len(sample) - len(disagreements):,} of {len(sample):,} agree, {len(disagreements)} disagree")
+    print(
+        f"cross-check vs {old.label}: {count - len(differ):,} of {count:,} identical results "
+        "(decision, deciding statements, reason, details, warnings)"
+    )
+    for req, a, b in differ[:5]:
+        print(f"  DIFFER request={req}\n    this checkout: {a}\n    baseline:      {b}")
+    print(f"cross-check vs naive: {len(sample) - len(disagreements):,} of {len(sample):,} agree")
     for req, e, n in disagreements[:10]:
         print(f"  DISAGREE engine={e} naive={n} request={req}")
-    if disagreements:
+    if disagreements or differ:
         sys.exit(1)
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 if __name__ == "__main__":

@@ -278,19 +278,30 @@ def _context_text(value: Any) -> str:
     return str(value)
 
 
+_TRUE = ("true",)
+_FALSE = ("false",)
+
+
 def normalise_context(context: Mapping[str, Any] | None, caller: Principal | None = None) -> dict[str, tuple]:
     """Lower-case keys, tuple-of-string values; keys derived from ``caller`` fill in what is missing."""
     if caller is not None:
-        if caller._auto is None:
-            caller._auto = {key: (value,) for key, value in caller.auto_context().items()}
-        out = dict(caller._auto)
+        auto = caller._auto
+        if auto is None:
+            auto = caller._auto = {key: (value,) for key, value in caller.auto_context().items()}
+        out = auto.copy()
     else:
         out = {}
     if context:
         for key, value in context.items():
-            if value is None:
+            # exact-type fast paths first; subclasses (e.g. Ansible's tagged strings) take the general ones below
+            kind = value.__class__
+            if kind is str:
+                out[key.lower()] = (value,)
+            elif kind is bool:
+                out[key.lower()] = _TRUE if value else _FALSE
+            elif value is None:
                 continue
-            if isinstance(value, str):
+            elif isinstance(value, str):
                 out[key.lower()] = (value,)
             elif isinstance(value, (list, tuple, set, frozenset)):
                 out[key.lower()] = tuple(_context_text(v) for v in value)
@@ -431,6 +442,65 @@ class _Matcher:
             if pattern is not None and pattern.fullmatch(value) is not None:
                 return True
         return False
+
+
+# Resource index. A request's resource is reduced to its *class*: the text up to and including its second "/"
+# (``arn:aws:s3:::bucket/reports/``), up to its only "/" when it has one, or the whole resource when it has none (a
+# bucket ARN). A class ending in "/" stands for every resource that starts with it; a class without "/" is one
+# resource. Each Resource pattern is decided for a whole class where that is possible (matches none of it, matches all
+# of it) and left to a per-request check otherwise; a plan (see CompiledPolicy.plan) keeps only the statements that
+# may match and skips the per-request check for those that match the whole class.
+_NO, _YES, _MAYBE = 0, 1, 2
+
+
+def resource_class(resource: str) -> str:
+    """The index key of a resource ARN (see the comment above)."""
+    first = resource.find("/")
+    if first < 0:
+        return resource
+    second = resource.find("/", first + 1)
+    return resource[: (second if second >= 0 else first) + 1]
+
+
+def _literal_prefix(pattern: str, variables: bool) -> str:
+    """The text every match of ``pattern`` starts with: up to its first ``*`` or ``?`` (or ``${`` with variables)."""
+    end = len(pattern)
+    for mark in ("*", "?", "${") if variables else ("*", "?"):
+        found = pattern.find(mark)
+        if 0 <= found < end:
+            end = found
+    return pattern[:end]
+
+
+def pattern_class(pattern: str, rclass: str, variables: bool) -> int:
+    """Whether a Resource pattern matches no resource of the class (``_NO``), every one (``_YES``) or some (``_MAYBE``).
+
+    Sound by construction: every match of a pattern starts with its literal prefix, and every resource of a class
+    ending in "/" starts with the class, so the two must agree on their common length; ``literal*`` matches every
+    resource of a class that starts with ``literal``."""
+    template = variables and "${" in pattern
+    if pattern == "*" and not template:
+        return _YES
+    literal = _literal_prefix(pattern, variables)
+    if "/" not in rclass:  # the class is one resource
+        if not template:
+            return _YES if _glob_matches(pattern, rclass) else _NO
+        return _MAYBE if rclass.startswith(literal) else _NO
+    if literal == pattern and not template:  # no wildcard: only that one resource, which must be in the class
+        return _MAYBE if pattern.startswith(rclass) else _NO
+    common = min(len(literal), len(rclass))
+    if literal[:common] != rclass[:common]:
+        return _NO
+    if not template and pattern == literal + "*" and len(literal) <= len(rclass):
+        return _YES
+    return _MAYBE
+
+
+def _glob_matches(pattern: str, value: str) -> bool:
+    """The reference (case-sensitive) glob match: ``*`` any run of characters, ``?`` exactly one."""
+    if not _has_wildcard(pattern):
+        return pattern == value
+    return _compile(_glob_source(pattern), False).fullmatch(value) is not None
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -653,6 +723,7 @@ class _Condition:
         "negated",
         "operator",
         "set_op",
+        "test",
         "unknown",
         "values",
         "warning",
@@ -681,6 +752,7 @@ class _Condition:
             self.unknown = True
             self.warning = f"policy {policy!r}: unsupported condition operator {operator!r} (key {key!r})"
             self.values = ()
+            self.test = self.holds
             return
         self.values = tuple(self._compile_value(v, variables) for v in values)
         # Result when the key is absent from the request (IfExists / ForAllValues: true; ForAnyValue: false;
@@ -694,6 +766,85 @@ class _Condition:
         # Fast path: exact string / boolean comparison against fixed values is a set intersection.
         if self.base in ("stringequals", "bool") and not any(isinstance(v, _Template) for v in self.values):
             self.fixed = frozenset(self.values)
+        self.test = self._specialise(values)
+
+    def _specialise(self, texts: list[str]):
+        """``holds`` for this operator alone: a closure with the operator resolved and the values pre-parsed, for the
+        common single-valued operators; ``holds`` itself for the rest (set operators, Null, variables, ARN, binary)."""
+        base, key, missing, negated = self.base, self.key, self.missing, self.negated
+        if self.set_op is not None or base == "null" or any(isinstance(v, _Template) for v in self.values):
+            return self.holds
+        fixed = self.fixed
+        if fixed is not None and base == "stringequals":
+
+            def string_equals(ctx: Mapping[str, tuple]) -> bool:
+                actual = ctx.get(key)
+                if not actual:
+                    return missing
+                return fixed.isdisjoint(actual) == negated
+
+            return string_equals
+        if fixed is not None:  # bool
+
+            def bool_equals(ctx: Mapping[str, tuple]) -> bool:
+                actual = ctx.get(key)
+                if not actual:
+                    return missing
+                if len(actual) == 1:
+                    return (actual[0].lower() in fixed) != negated
+                return fixed.isdisjoint([v.lower() for v in actual]) == negated
+
+            return bool_equals
+        if base == "stringlike" and texts:
+            fullmatch = _compile("|".join(f"(?:{_glob_source(t)})" for t in texts), False).fullmatch
+
+            def string_like(ctx: Mapping[str, tuple]) -> bool:
+                actual = ctx.get(key)
+                if not actual:
+                    return missing
+                for value in actual:
+                    if fullmatch(value) is not None:
+                        return not negated
+                return negated
+
+            return string_like
+        if base == "ipaddress":
+            networks = tuple(net for net in self.values if net is not None)
+
+            def ip_address(ctx: Mapping[str, tuple]) -> bool:
+                actual = ctx.get(key)
+                if not actual:
+                    return missing
+                for value in actual:
+                    address = _parse_address(value)
+                    if address is not None:
+                        version, number = address
+                        for net_version, first, mask in networks:
+                            if net_version == version and number & mask == first:
+                                return not negated
+                return negated
+
+            return ip_address
+        if base.startswith(("numeric", "date")):
+            numeric = base.startswith("numeric")
+            parse = _parse_number if numeric else parse_date
+            compare = _COMPARE[base[len("numeric") :] if numeric else base[len("date") :]]
+            bounds = tuple(v for v in self.values if v is not None)
+
+            def ordered(ctx: Mapping[str, tuple]) -> bool:
+                actual = ctx.get(key)
+                if not actual:
+                    return missing
+                for value in actual:
+                    number = parse(value)
+                    if number is not None:
+                        for bound in bounds:
+                            if compare(number, bound):
+                                return not negated
+                return negated
+
+            return ordered
+        return self.holds
 
     def _compile_value(self, value: str, variables: bool):
         base = self.base
@@ -841,9 +992,12 @@ class CompiledStatement:
         "not_resource",
         "principal",
         "ref",
+        "resource_patterns",
         "resources",
         "statement",
+        "tests",
         "unknown_warnings",
+        "variables",
     )
 
     def __init__(self, statement: Mapping[str, Any], ref: StatementRef, variables: bool) -> None:
@@ -855,6 +1009,8 @@ class CompiledStatement:
         resources = statement.get("Resource") or statement.get("NotResource")
         self.not_resource = "NotResource" in statement
         self.resources = _Matcher(resources, False, variables) if resources is not None else None
+        self.resource_patterns = tuple(resources) if resources is not None else None
+        self.variables = variables
         principal = statement.get("Principal") or statement.get("NotPrincipal")
         self.not_principal = "NotPrincipal" in statement
         self.principal = _PrincipalMatcher(principal) if principal is not None else None
@@ -865,6 +1021,7 @@ class CompiledStatement:
         self.conditions = tuple(conditions)
         self.unknown_warnings = tuple(c.warning for c in conditions if c.unknown)
         self.has_unknown = bool(self.unknown_warnings)
+        self.tests = tuple(c.test for c in conditions)
         self._strengths: dict[str, int] = {}
 
     def matches_action(self, action: str) -> bool:
@@ -874,6 +1031,41 @@ class CompiledStatement:
         if self.resources is None:  # e.g. trust policies: the statement applies to the resource it is attached to
             return True
         return self.resources.match(resource, ctx) != self.not_resource
+
+    def resource_class_match(self, rclass: str) -> int:
+        """Whether this statement's Resource / NotResource matches none (``_NO``), all (``_YES``) or some (``_MAYBE``)
+        of the resources of a class (:func:`resource_class`)."""
+        if self.resource_patterns is None:
+            return _YES
+        found = _NO
+        for pattern in self.resource_patterns:
+            kind = pattern_class(pattern, rclass, self.variables)
+            if kind == _YES:
+                found = _YES
+                break
+            if kind == _MAYBE:
+                found = _MAYBE
+        if self.not_resource and found != _MAYBE:
+            return _NO if found == _YES else _YES
+        return found
+
+    def plan_entry(self, rclass: str, strength: int) -> tuple | None:
+        """This statement as a plan entry for a resource class, or None when it cannot match any resource of it.
+
+        ``(ref, deny, resource matcher or None, not_resource, single test or None, tests or None, statement or None,
+        strength)``: the matcher is None when the whole class matches; one condition is a single test, several a
+        tuple; the statement itself is given (and the tests are not) when it has an unknown operator, so the safe
+        direction and its warning are applied by :meth:`conditions_hold`."""
+        kind = self.resource_class_match(rclass)
+        if kind == _NO:
+            return None
+        matcher = self.resources if kind == _MAYBE else None
+        tests = self.tests
+        if self.has_unknown:
+            return (self.ref, self.deny, matcher, self.not_resource, None, None, self, strength)
+        if len(tests) == 1:
+            return (self.ref, self.deny, matcher, self.not_resource, tests[0], None, None, strength)
+        return (self.ref, self.deny, matcher, self.not_resource, None, tests or None, None, strength)
 
     def principal_strength(self, caller: Principal) -> int:
         cache = self._strengths
@@ -902,7 +1094,7 @@ class CompiledStatement:
                 if not self.deny:
                     return False
                 continue
-            if not condition.holds(ctx):
+            if not condition.test(ctx):
                 return False
         return True
 
@@ -910,7 +1102,7 @@ class CompiledStatement:
 class CompiledPolicy:
     """A parsed policy compiled for evaluation; statements are looked up per action through a cache."""
 
-    __slots__ = ("_by_action", "document", "name", "policy_type", "statements", "warnings")
+    __slots__ = ("_by_action", "_plans", "document", "name", "policy_type", "statements", "warnings")
 
     def __init__(self, document: Mapping[str, Any], name: str, policy_type: str) -> None:
         self.document = document
@@ -923,6 +1115,7 @@ class CompiledPolicy:
         )
         self.warnings = [w for s in self.statements for w in s.unknown_warnings]
         self._by_action: dict[str, tuple[CompiledStatement, ...]] = {}
+        self._plans: dict[tuple, tuple[tuple, ...]] = {}
 
     def for_action(self, action: str) -> tuple[CompiledStatement, ...]:
         found = self._by_action.get(action)
@@ -931,6 +1124,32 @@ class CompiledPolicy:
             if len(self._by_action) < 4096:
                 self._by_action[action] = found
         return found
+
+    def plan(self, action: str, rclass: str, caller: Principal | None = None) -> tuple[tuple, ...]:
+        """The statements that may apply to ``action`` on a resource of class ``rclass``, as plan entries
+        (:meth:`CompiledStatement.plan_entry`), in document order; cached per (action, class, caller).
+
+        With ``caller`` (resource-based policies) only statements whose Principal reaches the caller are kept, with
+        their strength; without it (identity-based policies) Principal is not looked at."""
+        key = (action, rclass, None if caller is None else caller.key)
+        found = self._plans.get(key)
+        if found is None:
+            entries = []
+            for statement in self.for_action(action):
+                strength = _DIRECT if caller is None else statement.principal_strength(caller)
+                if strength:
+                    entry = statement.plan_entry(rclass, strength)
+                    if entry is not None:
+                        entries.append(entry)
+            found = tuple(entries)
+            if len(self._plans) >= _PLAN_CACHE_SIZE:
+                self._plans.clear()
+            self._plans[key] = found
+        return found
+
+
+# Plans kept per policy (and per PrincipalPolicies) before the cache starts over.
+_PLAN_CACHE_SIZE = 16384
 
 
 def compile_policy(
@@ -968,6 +1187,25 @@ class PrincipalPolicies:
     permissions_boundary: CompiledPolicy | None = None
     session_policies: tuple[CompiledPolicy, ...] = ()
     _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _plans: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False, compare=False)
+
+    def plans(self, action: str, rclass: str) -> tuple[tuple[tuple, ...], tuple[tuple, ...] | None, tuple]:
+        """For ``action`` on a resource of class ``rclass`` (:func:`resource_class`): the plan of all identity policies
+        (their entries concatenated in order), of the permissions boundary (None without one) and of each session
+        policy; cached."""
+        key = (action, rclass)
+        found = self._plans.get(key)
+        if found is None:
+            boundary = self.permissions_boundary
+            found = (
+                tuple(entry for policy in self.identity for entry in policy.plan(action, rclass)),
+                None if boundary is None else boundary.plan(action, rclass),
+                tuple(policy.plan(action, rclass) for policy in self.session_policies),
+            )
+            if len(self._plans) >= _PLAN_CACHE_SIZE:
+                self._plans.clear()
+            self._plans[key] = found
+        return found
 
     def identity_for_action(self, action: str) -> tuple[CompiledStatement, ...]:
         """The statements of all identity policies whose Action / NotAction covers ``action`` (cached)."""
@@ -996,6 +1234,7 @@ class PrincipalPolicies:
 
 
 _NO_POLICIES = PrincipalPolicies()
+_IDENTITY_KINDS = frozenset({"user", "role", "role_session", "federated_user", "root"})
 
 
 def _bpa_flag(config: Mapping[str, Any] | None, flag: str) -> bool:
@@ -1102,55 +1341,39 @@ class BucketContext:
 # evaluation
 
 
-def _scan(
-    statements: tuple[CompiledStatement, ...],
-    action: str,
+def _run(
+    plan: tuple[tuple, ...],
     resource: str,
     ctx: Mapping[str, tuple],
     denies: list[StatementRef],
     allows: list,
     warnings: list[str],
-    caller: Principal | None = None,
+    with_strength: bool,
 ) -> None:
-    # Hot loop: resource matching is inlined (see _Matcher.match / CompiledStatement.matches_resource).
-    for statement in statements:
-        matcher = statement.resources
-        if matcher is not None:
-            if matcher.any or resource in matcher.exact:
-                hit = True
-            elif matcher.regex is not None and matcher.regex(resource) is not None:
-                hit = True
-            elif matcher.templates:
-                hit = matcher.match(resource, ctx)
-            else:
-                hit = False
-            if hit == statement.not_resource:
+    """Apply one plan to a request: matching Deny refs go to ``denies``, matching Allow refs to ``allows`` (as
+    ``(ref, strength)`` pairs for resource-based policies). The hot loop of :func:`evaluate`."""
+    for ref, deny, matcher, not_resource, test, tests, slow, strength in plan:
+        if matcher is not None and matcher.match(resource, ctx) == not_resource:
+            continue
+        if test is not None:
+            if not test(ctx):
                 continue
-        if caller is not None:
-            strength = statement.principal_strength(caller)
-            if not strength:
+        elif tests is not None:
+            failed = False
+            for condition in tests:
+                if not condition(ctx):
+                    failed = True
+                    break
+            if failed:
                 continue
+        elif slow is not None and not slow.conditions_hold(ctx, warnings):
+            continue
+        if deny:
+            denies.append(ref)
+        elif with_strength:
+            allows.append((ref, strength))
         else:
-            strength = _DIRECT
-        conditions = statement.conditions
-        if conditions:
-            if statement.has_unknown:
-                if not statement.conditions_hold(ctx, warnings):
-                    continue
-            else:
-                for condition in conditions:
-                    if not condition.holds(ctx):
-                        break
-                else:
-                    conditions = None
-                if conditions is not None:
-                    continue
-        if statement.deny:
-            denies.append(statement.ref)
-        elif caller is not None:
-            allows.append((statement.ref, strength))
-        else:
-            allows.append(statement.ref)
+            allows.append(ref)
 
 
 def _acl_allows(bucket: BucketContext, request_action: str, resource: str, caller: Principal, same_account: bool):
@@ -1191,27 +1414,29 @@ def evaluate(
     action = request.action.lower()
     resource = request.resource
     ctx = normalise_context(request.context, caller)
-    resource_account = request.resource_account or (bucket.account_id if bucket else None) or caller.account_id
+    kind = caller.kind
+    account_id = caller.account_id
+    resource_account = request.resource_account or (bucket.account_id if bucket else None) or account_id
     if resource_account:
         ctx.setdefault("aws:resourceaccount", (resource_account,))
-    same_account = caller.account_id is not None and caller.account_id == resource_account
+    same_account = account_id is not None and account_id == resource_account
     warnings: list[str] = []
     denies: list[StatementRef] = []
-    details: dict[str, str] = {}
-    identity_capable = caller.kind in ("user", "role", "role_session", "federated_user", "root")
+    identity_capable = kind in _IDENTITY_KINDS
+    rclass = resource_class(resource)
 
     id_allows: list[StatementRef] = []
     boundary_allows: list[StatementRef] = []
     session_allows: list[StatementRef] = []
     policies = principal_policies or _NO_POLICIES
-    if identity_capable and caller.kind != "root":
-        _scan(policies.identity_for_action(action), action, resource, ctx, denies, id_allows, warnings)
-        if policies.permissions_boundary is not None:
-            statements = policies.permissions_boundary.for_action(action)
-            _scan(statements, action, resource, ctx, denies, boundary_allows, warnings)
-        for policy in policies.session_policies:
-            _scan(policy.for_action(action), action, resource, ctx, denies, session_allows, warnings)
-    details["identity"] = "allow" if id_allows else "none"
+    if identity_capable and kind != "root":
+        identity_plan, boundary_plan, session_plans = policies.plans(action, rclass)
+        _run(identity_plan, resource, ctx, denies, id_allows, warnings, False)
+        if boundary_plan is not None:
+            _run(boundary_plan, resource, ctx, denies, boundary_allows, warnings, False)
+        for plan in session_plans:
+            _run(plan, resource, ctx, denies, session_allows, warnings, False)
+    details: dict[str, str] = {"identity": "allow" if id_allows else "none"}
     boundary_ok = policies.permissions_boundary is None or bool(boundary_allows)
     session_ok = not policies.session_policies or bool(session_allows)
     if policies.permissions_boundary is not None:
@@ -1223,17 +1448,19 @@ def evaluate(
     if bucket is not None:
         if bucket.bucket_policy is not None:
             rb_policy: list[tuple[StatementRef, int]] = []
-            statements = bucket.bucket_policy.for_action(action)
-            _scan(statements, action, resource, ctx, denies, rb_policy, warnings, caller)
-            restricted = bucket.restrict_policy and not same_account and caller.kind != "service"
-            if restricted and rb_policy:
+            plan = bucket.bucket_policy.plan(action, rclass, caller)
+            _run(plan, resource, ctx, denies, rb_policy, warnings, True)
+            if rb_policy and bucket.restrict_policy and not same_account and kind != "service":
                 details["bucket_policy"] = "ignored (RestrictPublicBuckets)"
             else:
-                rb_allows.extend(rb_policy)
+                rb_allows = rb_policy
                 details["bucket_policy"] = "allow" if rb_policy else "none"
-        acl, note = _acl_allows(bucket, action, resource, caller, same_account)
-        rb_allows.extend(acl)
-        details["acl"] = note or ("allow" if acl else "none")
+        if bucket.grants or bucket.object_grants:
+            acl, note = _acl_allows(bucket, action, resource, caller, same_account)
+            rb_allows.extend(acl)
+            details["acl"] = note or ("allow" if acl else "none")
+        else:
+            details["acl"] = "none"
     if denies:
         details["decision_by"] = "explicit deny"
         return Decision(EXPLICIT_DENY, denies, warnings, "an explicit Deny statement matches the request", details)
