@@ -280,6 +280,7 @@ def _context_text(value: Any) -> str:
 
 _TRUE = ("true",)
 _FALSE = ("false",)
+_LOWER_KEYS: dict[str, str] = {}  # condition key as the caller spells it -> lower case (keys are few)
 
 
 def normalise_context(context: Mapping[str, Any] | None, caller: Principal | None = None) -> dict[str, tuple]:
@@ -292,21 +293,27 @@ def normalise_context(context: Mapping[str, Any] | None, caller: Principal | Non
     else:
         out = {}
     if context:
+        lowered = _LOWER_KEYS
         for key, value in context.items():
+            name = lowered.get(key)
+            if name is None:
+                name = key.lower()
+                if len(lowered) < 4096:
+                    lowered[key] = name
             # exact-type fast paths first; subclasses (e.g. Ansible's tagged strings) take the general ones below
             kind = value.__class__
             if kind is str:
-                out[key.lower()] = (value,)
+                out[name] = (value,)
             elif kind is bool:
-                out[key.lower()] = _TRUE if value else _FALSE
+                out[name] = _TRUE if value else _FALSE
             elif value is None:
                 continue
             elif isinstance(value, str):
-                out[key.lower()] = (value,)
+                out[name] = (value,)
             elif isinstance(value, (list, tuple, set, frozenset)):
-                out[key.lower()] = tuple(_context_text(v) for v in value)
+                out[name] = tuple(_context_text(v) for v in value)
             else:
-                out[key.lower()] = (_context_text(value),)
+                out[name] = (_context_text(value),)
     return out
 
 
@@ -1127,29 +1134,38 @@ class CompiledPolicy:
 
     def plan(self, action: str, rclass: str, caller: Principal | None = None) -> tuple[tuple, ...]:
         """The statements that may apply to ``action`` on a resource of class ``rclass``, as plan entries
-        (:meth:`CompiledStatement.plan_entry`), in document order; cached per (action, class, caller).
+        (:meth:`CompiledStatement.plan_entry`), in document order.
 
         With ``caller`` (resource-based policies) only statements whose Principal reaches the caller are kept, with
-        their strength; without it (identity-based policies) Principal is not looked at."""
-        key = (action, rclass, None if caller is None else caller.key)
+        their strength; without it (identity-based policies) Principal is not looked at, and the plan is cached here
+        (a managed policy is shared by many principals). Per-caller plans are cached by :meth:`PrincipalPolicies.plan`.
+        """
+        if caller is not None:
+            return self._build_plan(action, rclass, caller)
+        key = (action, rclass)
         found = self._plans.get(key)
         if found is None:
-            entries = []
-            for statement in self.for_action(action):
-                strength = _DIRECT if caller is None else statement.principal_strength(caller)
-                if strength:
-                    entry = statement.plan_entry(rclass, strength)
-                    if entry is not None:
-                        entries.append(entry)
-            found = tuple(entries)
+            found = self._build_plan(action, rclass, None)
             if len(self._plans) >= _PLAN_CACHE_SIZE:
                 self._plans.clear()
             self._plans[key] = found
         return found
 
+    def _build_plan(self, action: str, rclass: str, caller: Principal | None) -> tuple[tuple, ...]:
+        entries = []
+        for statement in self.for_action(action):
+            strength = _DIRECT if caller is None else statement.principal_strength(caller)
+            if strength:
+                entry = statement.plan_entry(rclass, strength)
+                if entry is not None:
+                    entries.append(entry)
+        return tuple(entries)
+
 
 # Plans kept per policy (and per PrincipalPolicies) before the cache starts over.
 _PLAN_CACHE_SIZE = 16384
+# Where a matching Allow of a request plan goes (index into the lists given to _run).
+_TO_IDENTITY, _TO_BOUNDARY, _TO_SESSION, _TO_RESOURCE = 0, 1, 2, 3
 
 
 def compile_policy(
@@ -1187,25 +1203,40 @@ class PrincipalPolicies:
     permissions_boundary: CompiledPolicy | None = None
     session_policies: tuple[CompiledPolicy, ...] = ()
     _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _plans: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False, compare=False)
+    _plans: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)
 
-    def plans(self, action: str, rclass: str) -> tuple[tuple[tuple, ...], tuple[tuple, ...] | None, tuple]:
-        """For ``action`` on a resource of class ``rclass`` (:func:`resource_class`): the plan of all identity policies
-        (their entries concatenated in order), of the permissions boundary (None without one) and of each session
-        policy; cached."""
-        key = (action, rclass)
+    def plan(
+        self, action: str, rclass: str, caller: Principal, bucket_policy: CompiledPolicy | None
+    ) -> tuple[tuple, ...]:
+        """Everything :func:`evaluate` has to check for ``caller`` doing ``action`` on a resource of class ``rclass``
+        (:func:`resource_class`): the identity policies, the permissions boundary, the session policies (none of them
+        for callers without an identity side or the root user) and then the bucket policy, their plans concatenated in
+        that order; cached per (action, class, caller, bucket policy).
+
+        Entries are :meth:`CompiledStatement.plan_entry` tuples whose last item is replaced by the list an Allow goes
+        to (``_TO_IDENTITY``, ``_TO_BOUNDARY``, ``_TO_SESSION``, ``_TO_RESOURCE``) and what is appended there (the
+        ref, or ``(ref, strength)`` for the bucket policy)."""
+        key = (action, rclass, caller.key, None if bucket_policy is None else id(bucket_policy))
         found = self._plans.get(key)
-        if found is None:
-            boundary = self.permissions_boundary
-            found = (
-                tuple(entry for policy in self.identity for entry in policy.plan(action, rclass)),
-                None if boundary is None else boundary.plan(action, rclass),
-                tuple(policy.plan(action, rclass) for policy in self.session_policies),
+        if found is not None and found[0] is bucket_policy:  # the id of a dropped policy may have been reused
+            return found[1]
+        entries = []
+        if caller.kind in _IDENTITY_KINDS and caller.kind != "root":
+            parts = [(policy, _TO_IDENTITY) for policy in self.identity]
+            if self.permissions_boundary is not None:
+                parts.append((self.permissions_boundary, _TO_BOUNDARY))
+            parts.extend((policy, _TO_SESSION) for policy in self.session_policies)
+            for policy, sink in parts:
+                entries.extend((*entry[:7], sink, entry[0]) for entry in policy.plan(action, rclass))
+        if bucket_policy is not None:
+            entries.extend(
+                (*entry[:7], _TO_RESOURCE, (entry[0], entry[7])) for entry in bucket_policy.plan(action, rclass, caller)
             )
-            if len(self._plans) >= _PLAN_CACHE_SIZE:
-                self._plans.clear()
-            self._plans[key] = found
-        return found
+        plan = tuple(entries)
+        if len(self._plans) >= _PLAN_CACHE_SIZE:
+            self._plans.clear()
+        self._plans[key] = (bucket_policy, plan)
+        return plan
 
     def identity_for_action(self, action: str) -> tuple[CompiledStatement, ...]:
         """The statements of all identity policies whose Action / NotAction covers ``action`` (cached)."""
@@ -1346,13 +1377,12 @@ def _run(
     resource: str,
     ctx: Mapping[str, tuple],
     denies: list[StatementRef],
-    allows: list,
+    allows: tuple[list, ...],
     warnings: list[str],
-    with_strength: bool,
 ) -> None:
-    """Apply one plan to a request: matching Deny refs go to ``denies``, matching Allow refs to ``allows`` (as
-    ``(ref, strength)`` pairs for resource-based policies). The hot loop of :func:`evaluate`."""
-    for ref, deny, matcher, not_resource, test, tests, slow, strength in plan:
+    """Apply a request plan (:meth:`PrincipalPolicies.plan`): the refs of matching Deny statements go to ``denies``,
+    matching Allows to ``allows[sink]``. The hot loop of :func:`evaluate`."""
+    for ref, deny, matcher, not_resource, test, tests, slow, sink, payload in plan:
         if matcher is not None and matcher.match(resource, ctx) == not_resource:
             continue
         if test is not None:
@@ -1370,10 +1400,8 @@ def _run(
             continue
         if deny:
             denies.append(ref)
-        elif with_strength:
-            allows.append((ref, strength))
         else:
-            allows.append(ref)
+            allows[sink].append(payload)
 
 
 def _acl_allows(bucket: BucketContext, request_action: str, resource: str, caller: Principal, same_account: bool):
@@ -1428,14 +1456,11 @@ def evaluate(
     id_allows: list[StatementRef] = []
     boundary_allows: list[StatementRef] = []
     session_allows: list[StatementRef] = []
+    rb_policy: list[tuple[StatementRef, int]] = []
     policies = principal_policies or _NO_POLICIES
-    if identity_capable and kind != "root":
-        identity_plan, boundary_plan, session_plans = policies.plans(action, rclass)
-        _run(identity_plan, resource, ctx, denies, id_allows, warnings, False)
-        if boundary_plan is not None:
-            _run(boundary_plan, resource, ctx, denies, boundary_allows, warnings, False)
-        for plan in session_plans:
-            _run(plan, resource, ctx, denies, session_allows, warnings, False)
+    bucket_policy = None if bucket is None else bucket.bucket_policy
+    plan = policies.plan(action, rclass, caller, bucket_policy)
+    _run(plan, resource, ctx, denies, (id_allows, boundary_allows, session_allows, rb_policy), warnings)
     details: dict[str, str] = {"identity": "allow" if id_allows else "none"}
     boundary_ok = policies.permissions_boundary is None or bool(boundary_allows)
     session_ok = not policies.session_policies or bool(session_allows)
@@ -1446,10 +1471,7 @@ def evaluate(
 
     rb_allows: list[tuple[StatementRef, int]] = []
     if bucket is not None:
-        if bucket.bucket_policy is not None:
-            rb_policy: list[tuple[StatementRef, int]] = []
-            plan = bucket.bucket_policy.plan(action, rclass, caller)
-            _run(plan, resource, ctx, denies, rb_policy, warnings, True)
+        if bucket_policy is not None:
             if rb_policy and bucket.restrict_policy and not same_account and kind != "service":
                 details["bucket_policy"] = "ignored (RestrictPublicBuckets)"
             else:
@@ -1466,8 +1488,13 @@ def evaluate(
         return Decision(EXPLICIT_DENY, denies, warnings, "an explicit Deny statement matches the request", details)
 
     limits = boundary_allows + session_allows
-    direct = [ref for ref, strength in rb_allows if strength == _DIRECT]
-    via_role = [ref for ref, strength in rb_allows if strength == _ROLE]
+    direct: list[StatementRef] = []
+    via_role: list[StatementRef] = []
+    for ref, strength in rb_allows:  # a plain loop: a comprehension costs a function call per request
+        if strength == _DIRECT:
+            direct.append(ref)
+        elif strength == _ROLE:
+            via_role.append(ref)
     if caller.kind == "root":
         identity_ok = True
     else:
