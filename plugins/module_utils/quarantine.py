@@ -29,6 +29,8 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import re
+import secrets
+import string
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
@@ -145,6 +147,23 @@ def same_principal(a: str, b: str) -> bool:
     if left["account"] != right["account"]:
         return False
     return _name_of(a) == _name_of(b) if _name_of(a) else principal_arn_of(a) == principal_arn_of(b)
+
+
+def protected_reason(arn: str, caller_arn: str | None, responders: Iterable[str]) -> str | None:
+    """Why ``arn`` must not be contained (the caller's own identity or a responder), or ``None`` when it may be."""
+    if caller_arn and (same_principal(caller_arn, arn) or same_principal(arn, principal_arn_of(caller_arn))):
+        return f"it is the caller's own identity ({caller_arn})"
+    for responder in responders:
+        if same_principal(arn, responder):
+            return f"it is a responder ({responder})"
+    return None
+
+
+def temporary_password() -> str:
+    """A one-time console password meeting the default IAM password policy (to be changed at first sign-in)."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _unused in range(20))
+    return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + "!#"
 
 
 def validate_responders(responders: Iterable[str] | None, *, allow_empty: bool) -> list[str]:

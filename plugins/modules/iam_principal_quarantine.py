@@ -171,8 +171,6 @@ changed:
 """
 
 import json
-import secrets
-import string
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import CloudsecError
@@ -187,9 +185,11 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import REVO
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import deny_all_policy
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import format_cutoff
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import principal_arn_of
+from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import protected_reason
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import revoke_sessions_policy
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import same_principal
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import statement_sid
+from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import temporary_password
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import validate_incident_id
 from ansible_collections.cloudsec.s3.plugins.module_utils.state_store import ACTIVE
 from ansible_collections.cloudsec.s3.plugins.module_utils.state_store import RESTORED
@@ -267,11 +267,9 @@ def resolve_principal(iam, params: dict, account_id: str) -> tuple[str, str, str
 def contain(module, iam, store: StateStore, params: dict, caller: dict) -> dict:
     incident_id = params["incident_id"]
     kind, name, arn, named_keys = resolve_principal(iam, params, caller["account_id"])
-    if same_principal(caller["arn"], arn) or same_principal(arn, principal_arn_of(caller["arn"])):
-        raise CloudsecError(f"Refusing to quarantine {arn}: it is the caller's own identity ({caller['arn']})")
-    for responder in params["responder_principals"]:
-        if same_principal(arn, responder):
-            raise CloudsecError(f"Refusing to quarantine {arn}: it is a responder ({responder})")
+    reason = protected_reason(arn, caller["arn"], params["responder_principals"])
+    if reason:
+        raise CloudsecError(f"Refusing to quarantine {arn}: {reason}")
     rec_name = record_name(f"iam-{kind}", name)
     record = store.read(incident_id, rec_name)
     active_record = record if record is not None and record.get("status") == ACTIVE else None
@@ -370,12 +368,6 @@ def contain(module, iam, store: StateStore, params: dict, caller: dict) -> dict:
 
 def _dump(document: dict) -> str:
     return json.dumps(document, separators=(",", ":"))
-
-
-def temporary_password() -> str:
-    alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _unused in range(20))
-    return core + secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + "!#"
 
 
 def release(module, iam, store: StateStore, params: dict, rec_name: str) -> dict:
