@@ -133,9 +133,9 @@ def build_baseline_report(
     seen: set[str] = set()
     for index, raw in enumerate(accounts):
         entry = _account_entry(index, raw)
-        key = entry["account_id"] or entry["host"]
+        key = entry["host"]  # one account may be several hosts (one per region)
         if key in seen:
-            raise OrgReportError(f"accounts[{index}]: account {key} is listed twice")
+            raise OrgReportError(f"accounts[{index}]: host {key} is listed twice")
         seen.add(key)
         baseline = _d(_d(raw).get("baseline"))
         if entry["status"] == "ok" and not baseline:
@@ -179,6 +179,7 @@ def build_baseline_report(
                     {
                         "account_id": entry["account_id"],
                         "account_name": entry["account_name"],
+                        "host": entry["host"],
                         "name": _s(b.get("name")),
                         "compliant": compliant and not b.get("error"),
                         "error": _s(b.get("error")) or None,
@@ -194,8 +195,8 @@ def build_baseline_report(
     if not entries:
         raise OrgReportError("accounts is empty: the report needs at least one account")
     entries = _sorted_accounts(entries)
-    order = {a["account_id"] or a["host"]: i for i, a in enumerate(entries)}
-    buckets.sort(key=lambda b: (order.get(b["account_id"], len(order)), b["name"]))
+    order = {a["host"]: i for i, a in enumerate(entries)}
+    buckets.sort(key=lambda b: (order.get(b["host"], len(order)), b["name"]))
     failed = [a for a in entries if a["status"] == "failed"]
     report: dict[str, Any] = {
         "schema": SCHEMA,
@@ -504,9 +505,11 @@ def _ranked_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]
     return headers, rows
 
 
-def _failed_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    return ["Account", "Id", "Host", "Error"], [
-        [a["account_name"], a["account_id"], a["host"], a["error"] or ""] for a in _l(report.get("failed_accounts"))
+def _failed_lines(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(who, error) per failed account; a list rather than a table, so the whole AWS error shows."""
+    return [
+        (f"{a['account_name']} ({a['account_id'] or '-'}, host {a['host']})", a["error"] or "")
+        for a in _l(report.get("failed_accounts"))
     ]
 
 
@@ -515,12 +518,10 @@ def _sections(report: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], lis
         return [
             ("Affected buckets, most severe first", _ranked_table(report)),
             ("Accounts", _accounts_table(report)),
-            ("Failed accounts", _failed_table(report)),
         ]
     return [
         ("Accounts", _accounts_table(report)),
         ("Accounts x controls", _matrix_table(report)),
-        ("Failed accounts", _failed_table(report)),
         ("Buckets", _bucket_table(report)),
         ("Counts per account and control", _counts_table(report)),
     ]
@@ -535,6 +536,9 @@ def _title(report: Mapping[str, Any]) -> str:
 def render_markdown(report: Mapping[str, Any]) -> str:
     out = [f"# {md(_title(report))}", "", f"Generated {md(report.get('generated_at'))}.", ""]
     out += [f"- {md(line, 600)}" for line in summary_lines(report)]
+    out.append("")
+    out += ["## Failed accounts", ""]
+    out += [f"- {md(who)}: {md(error, 1000)}" for who, error in _failed_lines(report)] or ["_None._"]
     out.append("")
     for heading, table in _sections(report):
         out += [f"## {heading}", ""]
@@ -554,6 +558,12 @@ def render_html(report: Mapping[str, Any]) -> str:
     body = [f"<h1>{h(_title(report))}</h1>", f"<p>Generated {h(report.get('generated_at'))}.</p>", "<ul>"]
     body += [f"<li>{h(line, 600)}</li>" for line in summary_lines(report)]
     body.append("</ul>")
+    body.append("<h2>Failed accounts</h2>")
+    failed = _failed_lines(report)
+    if failed:
+        body.append("<ul>" + "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed) + "</ul>")
+    else:
+        body.append('<p class="none">None.</p>')
     for heading, (headers, rows) in _sections(report):
         body.append(f"<h2>{h(heading)}</h2>")
         classes = None

@@ -112,8 +112,9 @@ def test_failed_account_is_reported_with_its_error_and_others_complete(accounts)
     (failed,) = report["failed_accounts"]
     assert failed["account_id"] == DEV and "sts:AssumeRole" in failed["error"]
     assert "FAILED accounts: dev (444455556666): sts:AssumeRole" in O.summary_lines(report)[-1]
-    assert "| dev | 444455556666 | dev | sts:AssumeRole on arn:aws:iam::444455556666:role/cloudsec-s3-responder" in (
-        O.render_markdown(report)
+    assert (
+        "- dev (444455556666, host dev): sts:AssumeRole on "
+        "arn:aws:iam::444455556666:role/cloudsec-s3-responder was denied" in O.render_markdown(report)
     )
 
 
@@ -130,8 +131,8 @@ def test_account_without_a_result_counts_as_failed():
         ([{"account_name": "x"}], "accounts[0]: neither account_id nor host"),
         ([{"account_id": PROD, "status": "maybe"}], "status 'maybe' is not one of ok, failed"),
         (
-            [{"account_id": PROD, "baseline": {}}, {"account_id": PROD}],
-            "accounts[1]: account 111122223333 is listed twice",
+            [{"account_id": PROD, "host": "prod", "baseline": {}}, {"account_id": PROD, "host": "prod"}],
+            "accounts[1]: host prod is listed twice",
         ),
     ],
 )
