@@ -1243,7 +1243,7 @@ def _restore_one(target: Target, item: dict, check: bool, out: dict, restore_log
                 "(temporary_passwords), which must be changed at first sign-in"
             )
             if not check:
-                passwords[user] = password
+                passwords[target.arn("user", user)] = password
     elif op == "group_membership":
         groups = paginate(iam, "list_groups_for_user", UserName=item["user_name"]).get("Groups") or []
         if not any(g["GroupName"] == item["group_name"] for g in groups):

@@ -210,7 +210,7 @@ notes:
   elements: str
   sample: ["the console password of backdoor cannot be recovered; a new one-time password was set ..."]
 temporary_passwords:
-  description: User name to the one-time console password of each recreated login profile (O(state=restored)). Secret.
+  description: User ARN to the one-time console password of each recreated login profile (O(state=restored)). Secret.
   returned: when state is restored
   type: dict
   sample: {}

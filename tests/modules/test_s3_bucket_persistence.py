@@ -276,7 +276,7 @@ def test_iam_persistence_is_contained_then_restored_exactly(sandbox, iam_backdoo
     assert not failed and result["changed"], result
     assert iam_state(iam, shared) == before
     # a new one-time password (moto 5 ignores PasswordResetRequired on CreateLoginProfile, so the note is checked)
-    assert set(result["temporary_passwords"]) == {"backdoor"}
+    assert set(result["temporary_passwords"]) == {f"arn:aws:iam::{ACCOUNT}:user/backdoor"}
     assert any("cannot be recovered" in n and "changed at first sign-in" in n for n in result["notes"])
     failed, result = run_module("s3_bucket_persistence", restore)
     assert not failed and not result["changed"] and result["actions"] == []
