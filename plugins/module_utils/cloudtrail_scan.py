@@ -64,6 +64,8 @@ DEFAULT_MAX_EVENTS = 10_000
 DEFAULT_SLACK = timedelta(hours=1)
 DEFAULT_MARGIN = timedelta(days=1)
 DEFAULT_FETCH_THREADS = 16
+_CHUNKS_PER_WORKER = 4
+_AGGREGATE_KEYS = frozenset(("actors", "groups", "contrib", "events"))
 
 #: Reasons a file can be skipped, as reported in ``stats["skipped"][n]["reason"]``.
 SKIP_REASONS = (
@@ -929,6 +931,22 @@ def _task_path(index: int, path: str, q: _Query) -> dict[str, Any]:
         return _failed(index, path, "scan_error", f"{type(exc).__name__}: {exc}")
 
 
+def _task_paths(items: list[tuple[int, str]], q: _Query) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Scan a run of files in one task: per-file stats, and the files' aggregates merged into one partial.
+
+    Merging in the worker sends one set of actors and groups and at most ``max_events`` events back per chunk
+    instead of per file, which is most of what the parent used to unpickle and merge.
+    """
+    merger = _Merger(keep_contrib=True)
+    files = []
+    for index, path in items:
+        res = _task_path(index, path, q)
+        if res["skip"] is None:
+            merger.add(res)
+        files.append({k: v for k, v in res.items() if k not in _AGGREGATE_KEYS})
+    return files, merger.partial(q.max_events)
+
+
 def _task_bytes(index: int, source: str, data: bytes, q: _Query) -> dict[str, Any]:
     try:
         return _aggregate(_scan_bytes(index, source, data, q), q.max_events)
@@ -996,13 +1014,30 @@ class ScanResult:
 
 
 class _Merger:
-    def __init__(self) -> None:
+    """Folds per-file (or per-chunk) aggregates together, dropping events whose eventID was seen before.
+
+    A worker merges the files of its chunk with ``keep_contrib=True`` and sends :meth:`partial`, which has the
+    shape of one file's result, so the parent merges chunks with the same :meth:`add`.
+    """
+
+    def __init__(self, keep_contrib: bool = False) -> None:
         self.actors: dict[tuple, list] = {}
         self.groups: dict[tuple, list] = {}
         self.seen: set[str] = set()
         self.events: list[tuple] = []
         self.matched = 0
         self.duplicates = 0
+        self.kept: list[tuple] | None = [] if keep_contrib else None
+
+    def partial(self, max_events: int) -> dict[str, Any]:
+        """The merged aggregates, the contributions of the events kept and the earliest ``max_events`` events."""
+        return {
+            "actors": self.actors,
+            "groups": self.groups,
+            "contrib": self.kept,
+            "events": _dedupe_events(self.events)[:max_events],
+            "duplicates": self.duplicates,
+        }
 
     def add(self, res: dict[str, Any]) -> None:
         for akey, a in res["actors"].items():
@@ -1035,16 +1070,17 @@ class _Merger:
         # A duplicate (same eventID seen before) adds nothing to sets or first/last seen: only its counts are
         # taken back out.
         seen = self.seen
-        dropped_ids = set()
-        for eid, akey, gkey, name, is_err, bout, bin_ in res["contrib"]:
-            if eid is None:
+        kept = self.kept
+        self.duplicates += res.get("duplicates", 0)
+        for entry in res["contrib"]:
+            eid, akey, gkey, name, is_err, bout, bin_ = entry
+            if eid is None or eid not in seen:
+                if eid is not None:
+                    seen.add(eid)
                 self.matched += 1
+                if kept is not None:
+                    kept.append(entry)
                 continue
-            if eid not in seen:
-                seen.add(eid)
-                self.matched += 1
-                continue
-            dropped_ids.add(eid)
             self.duplicates += 1
             a = self.actors[akey]
             a[6][name] -= 1
@@ -1229,15 +1265,16 @@ def scan(
     stats["workers"] = n_workers
     merger = _Merger()
     results: dict[int, dict[str, Any]] = {}
+    partials: list[dict[str, Any]] = []
     if fetch is None:
-        _run_local(kept, query, n_workers, results)
+        _run_local(kept, query, n_workers, results, partials)
     else:
         _run_fetch(kept, query, n_workers, fetch, fetch_threads, results)
+        partials = [results[i] for i in sorted(results) if results[i]["skip"] is None]
     for index in sorted(results):
-        res = results[index]
-        _fold_stats(stats, res)
-        if res["skip"] is None:
-            merger.add(res)
+        _fold_stats(stats, results[index])
+    for part in partials:
+        merger.add(part)
 
     events = _dedupe_events(merger.events)
     truncated = merger.matched > max_events
@@ -1307,15 +1344,43 @@ def _fold_stats(stats: dict[str, Any], res: dict[str, Any]) -> None:
         missing[name] = missing.get(name, 0) + n
 
 
-def _run_local(paths: list[str], q: _Query, workers: int, results: dict[int, dict[str, Any]]) -> None:
+def _chunks(items: list[tuple[int, str]], workers: int) -> list[list[tuple[int, str]]]:
+    """Contiguous runs of files, about ``_CHUNKS_PER_WORKER`` per worker, so that merged results stay in order."""
     if workers == 1:
-        for i, path in enumerate(paths):
-            results[i] = _task_path(i, path, q)
-        return
-    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
-        futures = {pool.submit(_task_path, i, path, q): (i, path) for i, path in enumerate(paths)}
-        for fut, (i, path) in futures.items():
-            results[i] = _result_or_failure(fut, i, path)
+        return [items] if items else []
+    size = max(1, -(-len(items) // (workers * _CHUNKS_PER_WORKER)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _run_local(
+    paths: list[str],
+    q: _Query,
+    workers: int,
+    results: dict[int, dict[str, Any]],
+    partials: list[dict[str, Any]],
+) -> None:
+    """Scan local files in chunks: each task reads a run of files and returns their stats and one merged partial."""
+    chunks = _chunks(list(enumerate(paths)), workers)
+    if workers == 1:
+        outcomes = [(chunk, _task_paths(chunk, q)) for chunk in chunks]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+            futures = [(chunk, pool.submit(_task_paths, chunk, q)) for chunk in chunks]
+            outcomes = []
+            for chunk, fut in futures:
+                try:
+                    outcomes.append((chunk, fut.result()))
+                except Exception as exc:  # the worker process died (killed, out of memory)
+                    outcomes.append((chunk, exc))
+    for chunk, outcome in outcomes:
+        if isinstance(outcome, Exception):
+            for i, path in chunk:
+                results[i] = _failed(i, path, "scan_error", f"worker failed: {type(outcome).__name__}: {outcome}")
+            continue
+        files, partial = outcome
+        for res in files:
+            results[res["index"]] = res
+        partials.append(partial)
 
 
 def _result_or_failure(fut: Future, index: int, source: str) -> dict[str, Any]:
