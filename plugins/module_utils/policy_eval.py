@@ -455,7 +455,7 @@ class _Matcher:
 # (``arn:aws:s3:::bucket/reports/``), up to its only "/" when it has one, or the whole resource when it has none (a
 # bucket ARN). A class ending in "/" stands for every resource that starts with it; a class without "/" is one
 # resource. Each Resource pattern is decided for a whole class where that is possible (matches none of it, matches all
-# of it) and left to a per-request check otherwise; a plan (see CompiledPolicy.plan) keeps only the statements that
+# of it) and left to a per-request check otherwise; a plan (see PrincipalPolicies.plan) keeps only the statements that
 # may match and skips the per-request check for those that match the whole class.
 _NO, _YES, _MAYBE = 0, 1, 2
 
@@ -1164,7 +1164,7 @@ class CompiledPolicy:
 
 # Plans kept per policy (and per PrincipalPolicies) before the cache starts over.
 _PLAN_CACHE_SIZE = 16384
-# Where a matching Allow of a request plan goes (index into the lists given to _run).
+# Where a matching Allow of a request plan goes (index into evaluate's ``sinks``).
 _TO_IDENTITY, _TO_BOUNDARY, _TO_SESSION, _TO_RESOURCE = 0, 1, 2, 3
 
 
@@ -1372,38 +1372,6 @@ class BucketContext:
 # evaluation
 
 
-def _run(
-    plan: tuple[tuple, ...],
-    resource: str,
-    ctx: Mapping[str, tuple],
-    denies: list[StatementRef],
-    allows: tuple[list, ...],
-    warnings: list[str],
-) -> None:
-    """Apply a request plan (:meth:`PrincipalPolicies.plan`): the refs of matching Deny statements go to ``denies``,
-    matching Allows to ``allows[sink]``. The hot loop of :func:`evaluate`."""
-    for ref, deny, matcher, not_resource, test, tests, slow, sink, payload in plan:
-        if matcher is not None and matcher.match(resource, ctx) == not_resource:
-            continue
-        if test is not None:
-            if not test(ctx):
-                continue
-        elif tests is not None:
-            failed = False
-            for condition in tests:
-                if not condition(ctx):
-                    failed = True
-                    break
-            if failed:
-                continue
-        elif slow is not None and not slow.conditions_hold(ctx, warnings):
-            continue
-        if deny:
-            denies.append(ref)
-        else:
-            allows[sink].append(payload)
-
-
 def _acl_allows(bucket: BucketContext, request_action: str, resource: str, caller: Principal, same_account: bool):
     if not bucket.grants and not bucket.object_grants:
         return [], ""
@@ -1451,16 +1419,44 @@ def evaluate(
     warnings: list[str] = []
     denies: list[StatementRef] = []
     identity_capable = kind in _IDENTITY_KINDS
-    rclass = resource_class(resource)
+    first = resource.find("/")  # resource_class(resource), inlined
+    if first < 0:
+        rclass = resource
+    else:
+        second = resource.find("/", first + 1)
+        rclass = resource[: (second if second >= 0 else first) + 1]
 
     id_allows: list[StatementRef] = []
     boundary_allows: list[StatementRef] = []
     session_allows: list[StatementRef] = []
     rb_policy: list[tuple[StatementRef, int]] = []
+    sinks = (id_allows, boundary_allows, session_allows, rb_policy)  # indexed by _TO_IDENTITY ... _TO_RESOURCE
     policies = principal_policies or _NO_POLICIES
     bucket_policy = None if bucket is None else bucket.bucket_policy
-    plan = policies.plan(action, rclass, caller, bucket_policy)
-    _run(plan, resource, ctx, denies, (id_allows, boundary_allows, session_allows, rb_policy), warnings)
+    # The hot loop: apply the request plan (PrincipalPolicies.plan); matching Denies go to ``denies``, matching
+    # Allows to their list in ``sinks``. Kept inline: a function call per request is measurable here.
+    for ref, deny, matcher, not_resource, test, tests, slow, sink, payload in policies.plan(
+        action, rclass, caller, bucket_policy
+    ):
+        if matcher is not None and matcher.match(resource, ctx) == not_resource:
+            continue
+        if test is not None:
+            if not test(ctx):
+                continue
+        elif tests is not None:
+            failed = False
+            for condition in tests:
+                if not condition(ctx):
+                    failed = True
+                    break
+            if failed:
+                continue
+        elif slow is not None and not slow.conditions_hold(ctx, warnings):
+            continue
+        if deny:
+            denies.append(ref)
+        else:
+            sinks[sink].append(payload)
     details: dict[str, str] = {"identity": "allow" if id_allows else "none"}
     boundary_ok = policies.permissions_boundary is None or bool(boundary_allows)
     session_ok = not policies.session_policies or bool(session_allows)
