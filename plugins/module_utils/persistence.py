@@ -485,6 +485,10 @@ class Sweep:
                 "high",
                 **extra,
             )
+            if not self.suspects and kind != "iam_access_key_created" and item["removable"]:
+                # without suspects every actor's changes are listed: report them, remove only the suspects' ones
+                item["removable"] = False
+                item["detail"] += " (not removable: no suspected_principals given)"
             if kind == "iam_role_trust_changed" and extra.get("role_name"):
                 earlier = trust_changes.get(extra["role_name"])
                 if earlier is not None:  # one finding per role, from its first change in the window
@@ -1088,7 +1092,9 @@ def _bucket_get(s3, bucket: str, method: str, absent: tuple[str, ...]):
     return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
 
 
-def _restore_bucket(target: Target, items: list[dict], check: bool, actions: list[dict]) -> None:
+def _restore_bucket(
+    target: Target, items: list[dict], check: bool, actions: list[dict], prior_policy_text: str | None = None
+) -> None:
     s3, b = target.s3, target.bucket
     by_op: dict[str, list[dict]] = {}
     for item in items:
@@ -1156,7 +1162,7 @@ def _restore_bucket(target: Target, items: list[dict], check: bool, actions: lis
                 actions.append({"action": "put_back_policy_statement", "resource": i["resource"]})
             document["Statement"] = statements
             if not check:
-                s3.put_bucket_policy(aws_retry=True, Bucket=b, Policy=dump_policy(document))
+                s3.put_bucket_policy(aws_retry=True, Bucket=b, Policy=_policy_text(document, prior_policy_text))
     if "acl_grant" in by_op:
         acl = _bucket_get(s3, b, "get_bucket_acl", ())
         grants = list(acl.get("Grants") or [])
@@ -1170,12 +1176,29 @@ def _restore_bucket(target: Target, items: list[dict], check: bool, actions: lis
                 )
 
 
-def restore_items(target: Target, items: list[dict], check: bool, restore_login_profile: bool = True) -> dict:
+def _policy_text(document: dict, prior_text: str | None) -> str:
+    """The recorded text itself when the rebuilt policy is exactly the recorded one (byte-exact restore)."""
+    if prior_text:
+        try:
+            if json.loads(prior_text) == document:
+                return prior_text
+        except ValueError:
+            pass
+    return dump_policy(document)
+
+
+def restore_items(
+    target: Target,
+    items: list[dict],
+    check: bool,
+    restore_login_profile: bool = True,
+    prior_policy_text: str | None = None,
+) -> dict:
     """Put back what ``items`` removed, where it is missing. Returns ``{actions, notes, temporary_passwords}``."""
     actions: list[dict] = []
     notes: list[str] = []
     passwords: dict[str, str] = {}
-    _restore_bucket(target, [i for i in items if i["kind"] in BUCKET_REMOVABLE], check, actions)
+    _restore_bucket(target, [i for i in items if i["kind"] in BUCKET_REMOVABLE], check, actions, prior_policy_text)
     out = {"actions": actions, "notes": notes, "temporary_passwords": passwords}
     for item in reversed([i for i in items if i["kind"] not in BUCKET_REMOVABLE]):
         _restore_one(target, item, check, out, restore_login_profile)

@@ -25,6 +25,8 @@ description:
     event of O(timeline)); otherwise the finding carries the command to run by hand.
   - Access points created in the window get a deny-all access point policy (their configuration and policy are
     recorded first); they are deleted only with O(delete_access_points=true), after recording.
+  - IAM changes found in O(timeline) or C(LookupEvents) are removable only when O(suspected_principals) is given
+    (then only the suspects' changes are listed); access keys created in the window always are.
   - Never acts on the caller's own identity or a O(responder_principals) entry - such removals are listed in
     RV(refused) and skipped.
   - O(state=restored) puts back, for the incident, each removed item that is missing - rules, notifications,
@@ -320,7 +322,8 @@ def restore(module, target: Target, store: StateStore, params: dict) -> dict:
             "from its 'prior' section what 'applied.removed' lists"
         )
         return result
-    out = restore_items(target, record["items"], module.check_mode, params["restore_login_profile"])
+    prior_text = (record.get("prior") or {}).get("policy_text")
+    out = restore_items(target, record["items"], module.check_mode, params["restore_login_profile"], prior_text)
     result.update(out)
     result["changed"] = bool(out["actions"])
     if module._diff and out["actions"]:

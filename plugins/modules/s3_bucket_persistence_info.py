@@ -95,7 +95,8 @@ findings:
   elements: dict
   contains:
     kind:
-      description: Kind of persistence (a C(remove) choice of M(cloudsec.s3.s3_bucket_persistence), or a report-only kind).
+      description:
+        - Kind of persistence (a C(remove) choice of M(cloudsec.s3.s3_bucket_persistence), or a report-only kind).
       type: str
       sample: policy_public_grant
     resource:

@@ -130,6 +130,7 @@ def test_bucket_removals_are_recorded_then_restored_exactly(sandbox, backdoored_
     failed, result = run_module("s3_bucket_persistence", restore)
     assert not failed and result["changed"], result
     assert bucket_state(s3) == before
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == json.dumps(POLICY)  # the recorded text, byte for byte
     failed, result = run_module("s3_bucket_persistence", restore)
     assert not failed and not result["changed"]
 
