@@ -3,6 +3,7 @@ playbooks and the execution environment definition, checked against the collecti
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -106,7 +107,7 @@ def test_surveys_are_well_formed(controller):
                 assert question["default"] in question["choices"], (name, question)
 
 
-@pytest.mark.parametrize("wrapper", ["respond.yml", "baseline.yml", "restore.yml"])
+@pytest.mark.parametrize("wrapper", ["respond.yml", "baseline.yml", "restore.yml", "triage_org.yml"])
 def test_survey_variables_are_inputs_of_the_playbook_they_launch(controller, wrapper):
     playbook = _collection_playbook(wrapper)
     if not playbook.exists():
@@ -156,6 +157,70 @@ def test_workflow_needs_an_approval_before_any_change(controller):
     assert modes == {"contain", "full"}
     # workflow variables override node variables: asking response_mode here would run every node in that mode
     assert "response_mode" not in {q["variable"] for q in workflow["survey_spec"]["spec"]}
+
+
+def _accounts_inventories(controller: dict[str, Any]) -> set[str]:
+    """Inventories filled by the cloudsec.s3.aws_accounts plugin (one host per AWS account)."""
+    return {
+        source["inventory"]
+        for source in controller.get("controller_inventory_sources", [])
+        if source["source_path"].endswith((".aws_accounts.yml", ".aws_accounts.yaml"))
+    }
+
+
+def test_accounts_inventory_source_is_the_plugin_file_of_the_project(controller, tools_env):
+    sources = controller["controller_inventory_sources"]
+    assert sources
+    options = _plugin_options(tools_env)
+    assert {"plugin", "include_ous", "keyed_groups", "cache"} <= options  # the plugin's own and its fragments'
+    for source in sources:
+        assert source["inventory"] in _names(controller, "controller_inventories"), source["name"]
+        assert source["source"] == "scm" and source["source_project"] in _names(controller, "controller_projects")
+        assert source["credential"] in _names(controller, "controller_credentials")
+        assert source["execution_environment"] in _names(controller, "controller_execution_environments")
+        path = REPO / source["source_path"]
+        assert path.is_file(), source["source_path"]
+        config = yaml.safe_load(path.read_text())
+        assert config["plugin"] == "cloudsec.s3.aws_accounts"
+        unknown = set(config) - options
+        assert not unknown, f"{source['source_path']} sets options the plugin does not have: {sorted(unknown)}"
+
+
+def _plugin_options(env: dict[str, str]) -> set[str]:
+    """Every option of the cloudsec.s3.aws_accounts inventory plugin, doc fragments included, as ansible-doc has it."""
+    proc = subprocess.run(
+        [str(BIN / "ansible-doc"), "-t", "inventory", "--json", "cloudsec.s3.aws_accounts"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return set(json.loads(proc.stdout)["cloudsec.s3.aws_accounts"]["doc"]["options"])
+
+
+def test_organization_templates_slice_the_accounts_and_never_enforce_twice_at_once(controller):
+    accounts = _accounts_inventories(controller)
+    org = [t for t in controller["controller_templates"] if t["inventory"] in accounts]
+    assert {t["playbook"] for t in org} == {
+        "extensions/awx/playbooks/baseline.yml",
+        "extensions/awx/playbooks/triage_org.yml",
+    }
+    for template in org:
+        assert template["job_slice_count"] > 1, f"{template['name']} runs every account in one job"
+        assert template.get("ask_limit_on_launch"), f"{template['name']} cannot be narrowed to an OU or tag group"
+        if template["job_type"] == "run" and "baseline" in template["playbook"]:
+            assert template["allow_simultaneous"] is False, f"{template['name']} could race another enforce run"
+        if "triage_org" in template["playbook"]:
+            # sliced jobs must each read their own accounts; the delegated-admin read would repeat in every slice
+            assert template["extra_vars"]["org_triage_mode"] == "per_account"
+    single = [t for t in controller["controller_templates"] if t["inventory"] not in accounts]
+    for template in single:
+        assert template.get("job_slice_count", 1) == 1, f"{template['name']} slices a one-host inventory"
+    modes = {t["job_type"] for t in org if "baseline" in t["playbook"]}
+    assert modes == {"check", "run"}
 
 
 def test_credential_type_injects_the_session_token_amazon_aws_reads(controller):
