@@ -176,3 +176,39 @@ def test_groups_are_nested_ou_paths_tags_and_regions() -> None:
         "region_eu_west_1",
     ]
     assert inv.host_groups({"ou_path": "", "account_tags": {}}) == []
+
+
+class _DeniedClient:
+    """A stand-in Organizations client whose every call fails with one AWS error code."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def can_paginate(self, operation: str) -> bool:
+        return False
+
+    def __getattr__(self, operation: str) -> Any:
+        import botocore.exceptions
+
+        def call(**kwargs: Any) -> Any:
+            raise botocore.exceptions.ClientError({"Error": {"Code": self.code, "Message": "nope"}}, operation)
+
+        return call
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("AccessDeniedException", "access denied on organizations:ListAccounts (nope). The inventory needs"),
+        ("AWSOrganizationsNotInUseException", "AWSOrganizationsNotInUseException on organizations:ListAccounts"),
+    ],
+)
+def test_missing_organizations_access_names_the_permission_and_the_static_fallback(code: str, expected: str) -> None:
+    from ansible_collections.cloudsec.s3.plugins.inventory import aws_accounts
+
+    plugin = aws_accounts.InventoryModule()
+    with pytest.raises(aws_accounts.OrganizationsUnavailable) as raised:
+        plugin._call(_DeniedClient(code), "list_accounts", "organizations:ListAccounts")
+    assert expected in str(raised.value) and "source: static" in str(raised.value)
+    if code == "AccessDeniedException":
+        assert all(action in str(raised.value) for action in aws_accounts.REQUIRED_ACTIONS)
