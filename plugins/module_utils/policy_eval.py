@@ -1218,7 +1218,7 @@ class PrincipalPolicies:
         ref, or ``(ref, strength)`` for the bucket policy)."""
         key = (action, rclass, caller.key, None if bucket_policy is None else id(bucket_policy))
         found = self._plans.get(key)
-        if found is not None and found[0] is bucket_policy:  # the id of a dropped policy may have been reused
+        if found is not None:  # the entry holds the policy, so no other object can have its id meanwhile
             return found[1]
         entries = []
         if caller.kind in _IDENTITY_KINDS and caller.kind != "root":
