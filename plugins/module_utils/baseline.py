@@ -478,6 +478,9 @@ class _Absent(Exception):
     """A read answered "not configured"."""
 
 
+_UNREAD = object()
+
+
 @dataclass
 class Clients:
     s3: Any
@@ -493,6 +496,7 @@ class _BucketRun:
         self.name = name
         self.s3 = engine.clients.s3
         self.controls: dict[str, dict[str, Any]] = {}
+        self.versioning_status: Any = _UNREAD  # GetBucketVersioning's Status, once read
 
     def result(self, control: str, status: str, detail: str, before: Any = None, after: Any = None) -> None:
         spec = CONTROLS[control]
@@ -625,7 +629,9 @@ class _BucketRun:
         )
 
     def versioning(self) -> None:
-        status = self.read(lambda: self.s3.get_bucket_versioning(aws_retry=True, Bucket=self.name)).get("Status")
+        status = self.versioning_status
+        if status is _UNREAD:
+            status = self.read(lambda: self.s3.get_bucket_versioning(aws_retry=True, Bucket=self.name)).get("Status")
         current = status or "Disabled"
         if current == "Enabled":
             self.result("versioning", COMPLIANT, "versioning is enabled")
@@ -822,8 +828,11 @@ class _BucketRun:
                 except _Absent:
                     tags = {}
             else:
-                # existence check, since every other read may be skipped or excepted
-                self.read(lambda: self.s3.get_bucket_versioning(aws_retry=True, Bucket=self.name))
+                # existence check, since every other read may be skipped or excepted; the answer is kept for the
+                # versioning control, so checking existence costs no extra call when that control runs
+                self.versioning_status = self.read(
+                    lambda: self.s3.get_bucket_versioning(aws_retry=True, Bucket=self.name)
+                ).get("Status")
             excepted, warnings = exceptions_for(self.name, tags, settings)
         except CloudsecError as exc:
             entry["error"] = exc.message
