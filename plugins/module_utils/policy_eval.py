@@ -16,7 +16,11 @@ Usage::
                                 "arn:aws:s3:::bucket/key", {"aws:SecureTransport": True}), identity, bucket)
 
 Policies are compiled once (:func:`compile_policy`): actions into sets and one regex, resources into matchers,
-principals into lookup sets and conditions into typed operator nodes; per-action candidate statements are cached.
+principals into lookup sets and conditions into typed operator nodes, each with a specialised test (operator
+resolved, values pre-parsed). :func:`evaluate` then runs one cached *plan* per (action, resource class, caller,
+bucket policy): only the statements of the caller's policies and the bucket policy that can apply, in evaluation
+order, with the Principal already matched and the Resource already decided where the resource class settles it
+(:func:`resource_class`). Nothing is cached per request: conditions and the remaining resource checks run every time.
 
 Modelled and deliberately not modelled:
 
@@ -777,7 +781,8 @@ class _Condition:
 
     def _specialise(self, texts: list[str]):
         """``holds`` for this operator alone: a closure with the operator resolved and the values pre-parsed, for the
-        common single-valued operators; ``holds`` itself for the rest (set operators, Null, variables, ARN, binary)."""
+        common operators (string equals / like, Bool, IP address, numeric, date, their negations and IfExists forms);
+        ``holds`` itself for the rest (ForAllValues / ForAnyValue, Null, policy variables, ARN, binary, IgnoreCase)."""
         base, key, missing, negated = self.base, self.key, self.missing, self.negated
         if self.set_op is not None or base == "null" or any(isinstance(v, _Template) for v in self.values):
             return self.holds
@@ -1215,7 +1220,8 @@ class PrincipalPolicies:
 
         Entries are :meth:`CompiledStatement.plan_entry` tuples whose last item is replaced by the list an Allow goes
         to (``_TO_IDENTITY``, ``_TO_BOUNDARY``, ``_TO_SESSION``, ``_TO_RESOURCE``) and what is appended there (the
-        ref, or ``(ref, strength)`` for the bucket policy)."""
+        ref, or ``(ref, strength)`` for the bucket policy). The shared empty :class:`PrincipalPolicies` used for
+        callers without one keeps at most ``_PLAN_CACHE_SIZE`` plans (and the bucket policies they name) alive."""
         key = (action, rclass, caller.key, None if bucket_policy is None else id(bucket_policy))
         found = self._plans.get(key)
         if found is not None:  # the entry holds the policy, so no other object can have its id meanwhile
