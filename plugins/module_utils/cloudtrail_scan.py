@@ -10,11 +10,12 @@ paths or from S3 through a caller-supplied ``fetch(key) -> bytes``, and answers 
 bucket" (:func:`scan`): the matching events, normalised; a summary per actor; counts per
 (principal, source IP, event name); and statistics that say what was read, skipped and why.
 
-Speed: gzip through ISA-L (``isal``) and JSON through ``msgspec`` typed structs that hold only the fields
-used here, when those wheels are installed (the standard library otherwise); one file per task in a process
-pool, each worker aggregating its file and sending back only aggregates and matching events; a file whose
-bytes do not contain the bucket name is not JSON-decoded at all. S3 objects are fetched by a thread pool and
-fed to the process pool as they arrive, in memory.
+Speed: gzip through ISA-L (``isal``), decompressed into one buffer of the size the gzip trailer announces,
+and JSON through ``msgspec`` typed structs that hold only the fields used here, when those wheels are
+installed (the standard library otherwise); local files go to a process pool in runs of contiguous files,
+each worker merging its run and sending back one set of aggregates and at most ``max_events`` events; a
+file whose bytes do not contain the bucket name is not JSON-decoded at all. S3 objects are fetched by a
+thread pool and fed to the process pool one by one as they arrive, in memory.
 
 Robustness: corrupt or truncated gzip, invalid JSON, files that are not CloudTrail, records that are not
 objects or lack fields, malformed source IPs: each is counted and reported in ``stats``; a bad file never
