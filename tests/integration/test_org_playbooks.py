@@ -63,7 +63,7 @@ def org(sandbox, tmp_path):
     return SimpleNamespace(seeded=seeded, members=members, inventory=inventory, work=tmp_path)
 
 
-def test_baseline_over_the_organization_reports_each_accounts_buckets_and_the_unassumable_one(org, playbook):
+def check_baseline_reports_each_accounts_buckets_and_the_unassumable_one(org, playbook):
     report_dir = org.work / "baseline"
     rc, result = playbook(
         "cloudsec.s3.baseline",
@@ -100,7 +100,7 @@ def test_baseline_over_the_organization_reports_each_accounts_buckets_and_the_un
     assert f"{unassumable['name']} ({unassumable['id']}, host {unassumable['name']})" in markdown
 
 
-def test_triage_from_the_delegated_administrator_ranks_buckets_across_accounts(org, playbook):
+def check_triage_from_the_delegated_administrator_ranks_buckets_across_accounts(org, playbook):
     report_dir = org.work / "triage"
     rc, result = playbook(
         "cloudsec.s3.triage_org", "-i", str(org.inventory), "-e", f"org_triage_report_dir={report_dir}"
@@ -117,3 +117,9 @@ def test_triage_from_the_delegated_administrator_ranks_buckets_across_accounts(o
     counts = {a["account_id"]: (a["findings"], a["affected_buckets"], a["status"]) for a in report["accounts"]}
     assert counts == {prod["id"]: (2, 2, "ok"), dev["id"]: (0, 0, "ok"), sec["id"]: (2, 1, "ok")}
     assert report["mode"] == "delegated_admin"
+
+
+def test_organization_baseline_and_triage_over_the_accounts_inventory(org, playbook):
+    """One seeded organization for both runs: seeding and resetting the sandbox cost more than either run."""
+    check_baseline_reports_each_accounts_buckets_and_the_unassumable_one(org, playbook)
+    check_triage_from_the_delegated_administrator_ranks_buckets_across_accounts(org, playbook)
