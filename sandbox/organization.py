@@ -121,18 +121,22 @@ def trust_policy(management_account_id: str, external_id: str | None = None) -> 
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def _session(endpoint: str, account_id: str) -> boto3.session.Session:
-    """A boto3 session inside ``account_id`` through moto's OrganizationAccountAccessRole."""
-    sts = clients.client(endpoint, "sts")
+def _member_clients(endpoint: str, shared: boto3.session.Session, sts: Any, account_id: str) -> dict[str, Any]:
+    """IAM and S3 clients inside ``account_id`` through moto's OrganizationAccountAccessRole.
+
+    Every client comes from one shared boto3 session, so the service models are loaded once (a new session per
+    account costs about a second); create them in one thread, use them from many.
+    """
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}", RoleSessionName="sandbox-org-seed")[
         "Credentials"
     ]
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=REGION,
-    )
+    keys = {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+    cfg = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16)
+    return {service: shared.client(service, endpoint_url=endpoint, config=cfg, **keys) for service in ("iam", "s3")}
 
 
 def _public_policy(bucket: str) -> str:
@@ -176,20 +180,13 @@ def _seed_bucket(s3: Any, name: str, profile: str) -> None:
         )
 
 
-def _seed_account(endpoint: str, account: dict[str, Any], spec: dict[str, Any], management: str) -> None:
-    session = _session(endpoint, account["id"])
-    cfg = botocore.config.Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16)
-    if account["assumable"]:
-        iam = session.client("iam", endpoint_url=endpoint, config=cfg)
-        iam.create_role(
-            RoleName=spec["role_name"],
-            AssumeRolePolicyDocument=json.dumps(trust_policy(management, spec["external_id"])),
-            Description="cloudsec.s3 responder: assumed by the management account (sandbox)",
-        )
-        iam.attach_role_policy(RoleName=spec["role_name"], PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
-    for name, profile in account["bucket_profiles"].items():
-        _seed_bucket(s3, name, profile)
+def _seed_role(iam: Any, spec: dict[str, Any], management: str) -> None:
+    iam.create_role(
+        RoleName=spec["role_name"],
+        AssumeRolePolicyDocument=json.dumps(trust_policy(management, spec["external_id"])),
+        Description="cloudsec.s3 responder: assumed by the management account (sandbox)",
+    )
+    iam.attach_role_policy(RoleName=spec["role_name"], PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
 def _existing_organization(org: Any) -> str | None:
@@ -256,8 +253,16 @@ def seed_organization(endpoint: str, spec: dict[str, Any] | None = None) -> dict
             }
         )
 
+    shared = boto3.session.Session(region_name=REGION)
+    sts = clients.client(endpoint, "sts")
+    jobs: list[tuple[Any, ...]] = []
+    for account in accounts:
+        member = _member_clients(endpoint, shared, sts, account["id"])
+        if account["assumable"]:
+            jobs.append((_seed_role, member["iam"], spec, management))
+        jobs.extend((_seed_bucket, member["s3"], name, profile) for name, profile in account["bucket_profiles"].items())
     with ThreadPoolExecutor(max_workers=spec["workers"]) as pool:
-        for future in [pool.submit(_seed_account, endpoint, a, spec, management) for a in accounts]:
+        for future in [pool.submit(*job) for job in jobs]:
             future.result()
 
     for i in spec["suspended"]:

@@ -199,6 +199,9 @@ class SandboxApp:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication
         from moto.moto_server.werkzeug_app import create_backend_app
 
+        from sandbox import moto_patches
+
+        moto_patches.apply()
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def control(self, method: str, path: str, body: bytes) -> Response:
