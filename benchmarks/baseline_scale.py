@@ -12,6 +12,12 @@ ownership BucketOwnerEnforced, default encryption, versioning):
 * enforce: ``ansible-playbook cloudsec.s3.baseline``  vs  a loop of ``amazon.aws.s3_bucket`` tasks, each on
   freshly regenerated state; then ours again (idempotent: no write).
 
+``--loop-sample A,B`` times each amazon.aws loop on two disjoint samples of A and B buckets (stratified: equal
+numbers of each generated state) of the same N-bucket estate instead of on all N, prints the seconds per bucket of
+both samples (their difference shows whether the per-bucket cost is constant), and extrapolates the loop's time and
+CPU to N buckets from the two samples together. Ours always runs on all N. The output says which rows are
+extrapolated.
+
 For each run it prints wall seconds, CPU seconds (ansible-playbook and its modules; the sandbox server, which
 shares the same cores), buckets per second, AWS API calls per bucket (counted from the sandbox request log) and the
 calls by operation, then the ratios. It checks the outcome: our audit must report exactly the drift the generator
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import resource
 import socket
@@ -251,6 +258,64 @@ def measure(sandbox: Sandbox, label: str, args: list[str], env: dict[str, str], 
     return row
 
 
+def stratified_samples(names: list[str], sizes: list[int]) -> list[list[str]]:
+    """Disjoint samples with equal numbers of each generated state (index % 4), picked at random (seed 7)."""
+    rng = random.Random(7)
+    kinds = [[n for i, n in enumerate(names) if i % 4 == k] for k in range(4)]
+    for group in kinds:
+        rng.shuffle(group)
+    samples, taken = [], 0
+    for size in sizes:
+        if size % 4 or taken + size // 4 > len(kinds[0]):
+            raise SystemExit(f"--loop-sample sizes must be multiples of 4 that fit in the estate, got {size}")
+        samples.append(sorted(n for group in kinds for n in group[taken : taken + size // 4]))
+        taken += size // 4
+    return samples
+
+
+def measure_loop(sandbox, label, playbook, work, env, names, samples, regenerate=None, check=None) -> dict:
+    """The loop over every bucket, or over the samples with the result extrapolated to ``len(names)`` buckets."""
+    bucket_file = work / "buckets.json"
+    if not samples:
+        bucket_file.write_text(json.dumps(names))
+        row = measure(sandbox, label, [playbook, "-e", f"bucket_file={bucket_file}"], env, len(names))
+        if check:
+            check(names)
+        return row
+    parts = []
+    for sample in samples:
+        if regenerate:
+            regenerate()
+        bucket_file.write_text(json.dumps(sample))
+        args = [playbook, "-e", f"bucket_file={bucket_file}"]
+        parts.append(measure(sandbox, f"{label} ({len(sample)})", args, env, len(sample)))
+        parts[-1]["sample"] = sample
+        if check:
+            check(sample)
+    per_bucket = [p["seconds"] / len(p["sample"]) for p in parts]
+    sampled = sum(len(p["sample"]) for p in parts)
+    scale = len(names) / sampled
+    row = {
+        "run": f"{label} (extrapolated)",
+        "extrapolated_from": [len(p["sample"]) for p in parts],
+        "seconds_per_bucket_by_sample": [round(x, 3) for x in per_bucket],
+        "seconds": round(sum(p["seconds"] for p in parts) * scale, 2),
+        "ansible_cpu_s": round(sum(p["ansible_cpu_s"] for p in parts) * scale, 2),
+        "server_cpu_s": round(sum(p["server_cpu_s"] for p in parts) * scale, 2),
+        "api_calls_per_bucket": round(sum(p["api_calls_per_bucket"] * len(p["sample"]) for p in parts) / sampled, 2),
+        "samples": [{k: v for k, v in p.items() if k != "sample"} for p in parts],
+    }
+    row["buckets_per_s"] = round(len(names) / row["seconds"], 2)
+    spread = abs(per_bucket[0] - per_bucket[-1]) / max(per_bucket)
+    print(
+        f"  {row['run']:<38} {row['seconds']:8.1f} s {row['ansible_cpu_s']:7.1f} + {row['server_cpu_s']:6.1f} CPU-s "
+        f"{row['buckets_per_s']:8.2f} buckets/s {row['api_calls_per_bucket']:6.2f} calls/bucket   "
+        f"(s/bucket {' vs '.join(f'{x:.2f}' for x in per_bucket)}: {spread:.0%} apart)",
+        flush=True,
+    )
+    return row
+
+
 def planted_drift(names: list[str]) -> dict[str, set[str]]:
     """The controls generate() leaves non-compliant on each bucket (encryption: whatever the sandbox defaults to)."""
     drift = {}
@@ -291,6 +356,11 @@ def main() -> int:
     parser.add_argument("--buckets", type=int, default=500)
     parser.add_argument("--workers", type=int, default=16, help="max_workers of s3_bucket_baseline")
     parser.add_argument("--only-ours", action="store_true", help="skip the amazon.aws runs (for profiling ours)")
+    parser.add_argument(
+        "--loop-sample",
+        default="",
+        help="A,B: time the amazon.aws loops on two stratified samples of A and B buckets and extrapolate to N",
+    )
     options = parser.parse_args()
     names = bucket_names(options.buckets)
     count = len(names)
@@ -298,7 +368,6 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="baseline-bench-"))
     for file, text in (("enforce-loop.yml", ENFORCE_LOOP), ("audit-loop.yml", AUDIT_LOOP), ("one.yml", AUDIT_ONE_TASK)):
         (work / file).write_text(text)
-    (work / "buckets.json").write_text(json.dumps(names))
     env = dict(os.environ)
     env.update(clients.client_env(sandbox.endpoint))
     env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
@@ -318,8 +387,9 @@ def main() -> int:
             }
         ),
     ]
-    bucket_file = ["-e", f"bucket_file={work / 'buckets.json'}"]
     rows: dict[str, dict] = {}
+    sizes = [int(x) for x in options.loop_sample.split(",") if x.strip()]
+    samples = stratified_samples(names, sizes) if sizes else []
     print(
         f"{count} buckets in mixed states; controls: {', '.join(CONTROLS)}; max_workers {options.workers}; "
         f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
@@ -332,12 +402,14 @@ def main() -> int:
         rows["audit"] = measure(sandbox, "audit   cloudsec.s3 baseline.yml", [*cloudsec, "--check"], env, count)
         check_audit(work / "report" / "baseline-report.json", names, state)
         if not options.only_ours:
-            rows["audit_loop"] = measure(
+            rows["audit_loop"] = measure_loop(
                 sandbox,
                 "audit   amazon.aws.s3_bucket_info loop",
-                [str(work / "audit-loop.yml"), *bucket_file],
+                str(work / "audit-loop.yml"),
+                work,
                 env,
-                count,
+                names,
+                samples,
             )
             rows["audit_one"] = measure(
                 sandbox, "audit   s3_bucket_info, one task (ref.)", [str(work / "one.yml")], env, count
@@ -345,11 +417,20 @@ def main() -> int:
         rows["enforce"] = measure(sandbox, "enforce cloudsec.s3 baseline.yml", cloudsec, env, count)
         check_enforced(sandbox.endpoint, names, "our enforcement")
         rows["again"] = measure(sandbox, "enforce again (idempotent)", cloudsec, env, count)
+        if any(op.startswith("PUT") for op in rows["again"]["calls"]):
+            raise SystemExit(f"the second enforcement wrote: {rows['again']['calls']}")
         if not options.only_ours:
-            generate(sandbox.endpoint, names)
-            enforce_loop = [str(work / "enforce-loop.yml"), *bucket_file]
-            rows["enforce_loop"] = measure(sandbox, "enforce amazon.aws.s3_bucket loop", enforce_loop, env, count)
-            check_enforced(sandbox.endpoint, names, "the s3_bucket loop")
+            rows["enforce_loop"] = measure_loop(
+                sandbox,
+                "enforce amazon.aws.s3_bucket loop",
+                str(work / "enforce-loop.yml"),
+                work,
+                env,
+                names,
+                samples,
+                regenerate=lambda: generate(sandbox.endpoint, names),
+                check=lambda checked: check_enforced(sandbox.endpoint, checked, "the s3_bucket loop"),
+            )
     finally:
         sandbox.stop()
     summary: dict = {"buckets": count, "workers": options.workers, "rows": list(rows.values())}
@@ -364,7 +445,8 @@ def main() -> int:
         print(
             f"{kind:<8} ours {a['buckets_per_s']:7.2f} buckets/s vs loop {b['buckets_per_s']:6.2f}: "
             f"{wall:5.1f}x faster (wall), {cpu:5.1f}x less CPU; "
-            f"API calls/bucket {a['api_calls_per_bucket']} vs {b['api_calls_per_bucket']}",
+            f"API calls/bucket {a['api_calls_per_bucket']} vs {b['api_calls_per_bucket']}"
+            + ("  [loop extrapolated from samples]" if "extrapolated_from" in b else ""),
             flush=True,
         )
     print(json.dumps(summary))
