@@ -9,7 +9,8 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 COLL_LINK := .tmp/collections/ansible_collections/cloudsec/s3
 SANITY_ROOT := .tmp/sanity/ansible_collections/cloudsec/s3
-PYTEST_ARGS ?= -n 2
+# --durations: CI logs name the slowest tests, so the 30-minute budget can be watched run by run.
+PYTEST_ARGS ?= -n 2 --durations=25
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_HOME := $(CURDIR)/.tmp/ansible-home
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/.tmp/ansible-local
