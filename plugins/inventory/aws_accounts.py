@@ -126,9 +126,9 @@ options:
 EXAMPLES = r"""
 # accounts.aws_accounts.yml - every ACTIVE account of the organization, grouped by OU and tag
 plugin: cloudsec.s3.aws_accounts
-
 # ansible-inventory -i accounts.aws_accounts.yml --graph
 
+---
 # Production workloads only, per region, with an ExternalId, cached for an hour
 plugin: cloudsec.s3.aws_accounts
 include_ous: [Root/Workloads/Prod]
@@ -145,12 +145,14 @@ keyed_groups:
   - key: account_tags.team | default('none')
     prefix: team
 
+---
 # Run from a delegated administrator account, with a role naming scheme per account
 plugin: cloudsec.s3.aws_accounts
 assume_role_arn: arn:aws:iam::222233334444:role/org-reader
 role_arn_template: "arn:{partition}:iam::{account_id}:role/security/{role_name}"
 include_management_account: false
 
+---
 # No Organizations access: a static list
 plugin: cloudsec.s3.aws_accounts
 source: static

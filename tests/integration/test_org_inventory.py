@@ -16,6 +16,7 @@ from sandbox import organization
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 REPO = Path(__file__).resolve().parents[2]
+LOCALHOST = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 
 
 class Inventory:
@@ -134,19 +135,19 @@ def test_account_role_reports_unassumable_account_and_others_complete(
         sandbox.endpoint, {"accounts": 2, "buckets_per_account": 1, "suspended": [], "unassumable": [1]}
     )
     good, bad = org["accounts"]
-    inventory = {
-        "all": {
-            "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-            "hosts": {
-                "good": {"assume_role_arn": good["role_arn"], "account_name": good["name"]},
-                "bad": {"assume_role_arn": bad["role_arn"], "account_name": bad["name"]},
-                "localhost": {},
-            },
-        }
-    }
-    (tmp_path / "hosts.yml").write_text(json.dumps(inventory))
-    rc, result = playbook(str(PLAYBOOKS / "org_accounts.yml"), "-i", str(tmp_path / "hosts.yml"))
-    assert rc == 0, json.dumps(result)[-3000:]
+    # the organization through the inventory plugin, plus localhost (ambient credentials) from a second source
+    (tmp_path / "org.aws_accounts.yml").write_text(json.dumps({"plugin": "cloudsec.s3.aws_accounts"}))
+    (tmp_path / "local.yml").write_text(json.dumps({"all": {"hosts": {"localhost": LOCALHOST}}}))
+    rc, result = playbook(
+        str(PLAYBOOKS / "org_accounts.yml"),
+        "-i",
+        str(tmp_path / "org.aws_accounts.yml"),
+        "-i",
+        str(tmp_path / "local.yml"),
+    )
+    assert rc == 0, [
+        h.get("msg") for p in result["plays"] for t in p["tasks"] for h in t["hosts"].values() if h.get("failed")
+    ]
 
     def per_host(task_name: str) -> dict[str, Any]:
         return {
@@ -159,14 +160,20 @@ def test_account_role_reports_unassumable_account_and_others_complete(
 
     # the assumable account and the ambient host ran every task, each in its own account
     callers = per_host("Ask STS who we are")
-    assert {h: r["account"] for h, r in callers.items()} == {"good": good["id"], "localhost": ACCOUNT_ID}
+    assert {h: r["account"] for h, r in callers.items()} == {
+        good["name"]: good["id"],
+        "master": ACCOUNT_ID,
+        "localhost": ACCOUNT_ID,
+    }
+    assert ":assumed-role/cloudsec-s3-responder/cloudsec-s3-master" in callers["master"]["arn"]
+    assert ":assumed-role/" not in callers["localhost"]["arn"]
     listed = per_host("List this account's buckets with a cloudsec.s3 module")
-    assert [b["name"] for b in listed["good"]["buckets"]] == good["buckets"]
-    assert listed["localhost"]["buckets"] == []
+    assert [b["name"] for b in listed[good["name"]]["buckets"]] == good["buckets"]
+    assert listed["localhost"]["buckets"] == listed["master"]["buckets"] == []
     # the report play sees every account, the unassumable one as failed with its role ARN and the AWS error
     report = {a["account_name"]: a for a in per_host("Show the accounts")["localhost"]["msg"]}
     assert report[good["name"]]["status"] == "ok" and report[good["name"]]["account_id"] == good["id"]
     failed = report[bad["name"]]
     assert failed["status"] == "failed" and failed["account_id"] == bad["id"]
     assert bad["role_arn"] in failed["error"] and "AccessDenied" in failed["error"]
-    assert report["localhost"]["status"] == "ok"
+    assert report["localhost"]["status"] == "ok" and report["master"]["status"] == "ok"
