@@ -1093,7 +1093,7 @@ def _bucket_get(s3, bucket: str, method: str, absent: tuple[str, ...]):
 
 
 def _restore_bucket(
-    target: Target, items: list[dict], check: bool, actions: list[dict], prior_policy_text: str | None = None
+    target: Target, items: list[dict], check: bool, actions: list[dict], policy_texts: list[str | None]
 ) -> None:
     s3, b = target.s3, target.bucket
     by_op: dict[str, list[dict]] = {}
@@ -1162,7 +1162,7 @@ def _restore_bucket(
                 actions.append({"action": "put_back_policy_statement", "resource": i["resource"]})
             document["Statement"] = statements
             if not check:
-                s3.put_bucket_policy(aws_retry=True, Bucket=b, Policy=_policy_text(document, prior_policy_text))
+                s3.put_bucket_policy(aws_retry=True, Bucket=b, Policy=_policy_text(document, policy_texts))
     if "acl_grant" in by_op:
         acl = _bucket_get(s3, b, "get_bucket_acl", ())
         grants = list(acl.get("Grants") or [])
@@ -1176,14 +1176,14 @@ def _restore_bucket(
                 )
 
 
-def _policy_text(document: dict, prior_text: str | None) -> str:
-    """The recorded text itself when the rebuilt policy is exactly the recorded one (byte-exact restore)."""
-    if prior_text:
+def _policy_text(document: dict, recorded_texts: list[str | None]) -> str:
+    """A recorded policy text itself when the rebuilt policy is exactly that document (byte-exact restore)."""
+    for text in recorded_texts:
         try:
-            if json.loads(prior_text) == document:
-                return prior_text
+            if text and json.loads(text) == document:
+                return text
         except ValueError:
-            pass
+            continue
     return dump_policy(document)
 
 
@@ -1192,13 +1192,16 @@ def restore_items(
     items: list[dict],
     check: bool,
     restore_login_profile: bool = True,
-    prior_policy_text: str | None = None,
+    policy_texts: list[str | None] | None = None,
 ) -> dict:
-    """Put back what ``items`` removed, where it is missing. Returns ``{actions, notes, temporary_passwords}``."""
+    """Put back what ``items`` removed, where it is missing. Returns ``{actions, notes, temporary_passwords}``.
+
+    ``policy_texts``: recorded bucket policy texts (this record's, the bucket quarantine's); a rebuilt policy equal to
+    one of them is written back as that exact text."""
     actions: list[dict] = []
     notes: list[str] = []
     passwords: dict[str, str] = {}
-    _restore_bucket(target, [i for i in items if i["kind"] in BUCKET_REMOVABLE], check, actions, prior_policy_text)
+    _restore_bucket(target, [i for i in items if i["kind"] in BUCKET_REMOVABLE], check, actions, policy_texts or [])
     out = {"actions": actions, "notes": notes, "temporary_passwords": passwords}
     for item in reversed([i for i in items if i["kind"] not in BUCKET_REMOVABLE]):
         _restore_one(target, item, check, out, restore_login_profile)

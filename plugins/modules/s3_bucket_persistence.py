@@ -322,8 +322,11 @@ def restore(module, target: Target, store: StateStore, params: dict) -> dict:
             "from its 'prior' section what 'applied.removed' lists"
         )
         return result
-    prior_text = (record.get("prior") or {}).get("policy_text")
-    out = restore_items(target, record["items"], module.check_mode, params["restore_login_profile"], prior_text)
+    # the policy as recorded here, and as the bucket quarantine of the incident recorded it before containment
+    texts = [(record.get("prior") or {}).get("policy_text")]
+    quarantine_record = store.read(incident_id, record_name("bucket", target.bucket))
+    texts.append(((quarantine_record or {}).get("prior") or {}).get("policy_text"))
+    out = restore_items(target, record["items"], module.check_mode, params["restore_login_profile"], texts)
     result.update(out)
     result["changed"] = bool(out["actions"])
     if module._diff and out["actions"]:

@@ -69,7 +69,12 @@ def test_contain_then_restore_puts_back_the_evidence_snapshot(sandbox, playbook,
         "deactivate_access_key",
     }
     assert all("cloudsec.s3.restore" in a["undo_command"] for a in contain["actions"])
+    # the persistence sweep took the attacker's public statement out, after recording it
+    assert [r["kind"] for r in contain["persistence_removed"]] == ["policy_public_grant"]
     contained = bucket_config(s3)
+    assert not any(
+        s.get("Principal") == "*" and s["Effect"] == "Allow" for s in json.loads(contained["policy"])["Statement"]
+    )
     assert contained["versioning"] == "Enabled" and all(contained["bpa"].values())
     assert iam.list_access_keys(UserName="svc-legacy-backup")["AccessKeyMetadata"][0]["Status"] == "Inactive"
     bucket = policy_eval.BucketContext(account_id=ACCOUNT, bucket_policy=contained["policy"], name=VICTIM)
@@ -90,6 +95,8 @@ def test_contain_then_restore_puts_back_the_evidence_snapshot(sandbox, playbook,
         json.dumps({"bucket": VICTIM, "incident_id": "INC-77", "state_store": str(tmp_path / "state")}),
     )
     assert rc == 0, json.dumps(restored)[-3000:]
+    put_back = facts(restored, "contain_result")["persistence_release"]["actions"]
+    assert [a["action"] for a in put_back] == ["put_back_policy_statement"]
     snapshot = Path(evidence["path"])
     info = json.loads((snapshot / "security_info.json").read_text())
     after = bucket_config(s3)
