@@ -300,6 +300,13 @@ class InventoryModule(AWSInventoryBase):
             raise AnsibleError(f"cloudsec.s3.aws_accounts: {exc}") from None
 
     # ------------------------------------------------------------------ inventory
+    def _templated(self, option):
+        """An option that may hold a template (a lookup of a secret, for example), rendered."""
+        value = self.get_option(option)
+        if isinstance(value, str) and self.templar is not None and self.templar.is_template(value):
+            value = self.templar.template(value)
+        return value
+
     def _populate(self, result):
         management = result.get("management_account_id")
         try:
@@ -320,7 +327,7 @@ class InventoryModule(AWSInventoryBase):
                 role_arn_template=self.get_option("role_arn_template"),
                 role_name=self.get_option("role_name"),
                 partition=self.get_option("partition"),
-                external_id=self.get_option("external_id"),
+                external_id=self._templated("external_id"),
                 management_account_id=management,
             )
         except inv.InventoryInputError as exc:

@@ -76,8 +76,12 @@ def test_inventory_lists_the_organization_filters_groups_caches_and_explains_mis
     fallback = inventory.list("fallback", {"accounts": static})
     assert hosts_of(fallback, "aws_accounts") == {"legacy"}
     assert hosts_of(fallback, "ou_root_legacy") == {"legacy"}
-    listing = inventory.list("static", {"source": "static", "accounts": static, "regions": ["eu-west-1"]})
+    listing = inventory.list(
+        "static",
+        {"source": "static", "accounts": static, "regions": ["eu-west-1"], "external_id": "{{ 'xid-' ~ 'static' }}"},
+    )
     assert listing["_meta"]["hostvars"]["legacy_eu-west-1"]["aws_region"] == "eu-west-1"
+    assert listing["_meta"]["hostvars"]["legacy_eu-west-1"]["assume_role_external_id"] == "xid-static"
     proc = inventory.run(
         "badarn", {"source": "static", "accounts": static, "role_arn_template": "arn:aws:iam::{account_name}:role/r"}
     )
