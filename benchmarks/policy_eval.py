@@ -9,12 +9,12 @@ N requests (default 100,000). Three evaluators answer every request on one core:
   tests), loaded from git, so old and new run side by side in one process on the same input;
 * a naive evaluator working straight from the parsed JSON (``--naive-sample`` limits it to the first N requests).
 
-The two engines run alternately ``--repeat`` times after one untimed pass each (the pass that fills the per-action /
-per-plan indexes; its rate is printed as "first pass"). Rates are given per CPU second of this process
-(``time.process_time``), which other work on a shared machine barely moves, and per wall second, which it does; the
-load average before and after is printed so a reader can tell. Every request's full result from the two engines
-(decision, deciding statements, reason, details, warnings) must be identical, and the decision must equal the naive
-evaluator's; any difference fails the run.
+The two engines run alternately ``--repeat`` times after a first pass each (the pass that fills the per-action /
+per-plan indexes, printed as "first pass" and not counted in the timed passes). Rates are given per CPU second of
+this process (``time.process_time``), which other work on a shared machine barely moves, and per wall second, which
+it does; the load average before and after is printed so a reader can tell. Every request's full result from the
+two engines (decision, deciding statements, reason, details, warnings) must be identical, and the decision must equal
+the naive evaluator's; any difference fails the run.
 
     .venv/bin/python benchmarks/policy_eval.py [--requests 100000] [--repeat 3] [--naive-sample 20000] [--seed 7]
 """
@@ -453,7 +453,7 @@ class Engine:
         )
         return [evaluate(request(principals[c], a, r, ctx), compiled[c], bucket).decision for c, a, r, ctx in requests]
 
-    def result(self, call: tuple) -> dict:
+    def result(self, call: tuple):
         """The full result for one call, for the cross-check (untimed)."""
         c, a, r, ctx = call
         return self.module.evaluate(self.module.Request(self.principals[c], a, r, ctx), self.compiled[c], self.bucket)
