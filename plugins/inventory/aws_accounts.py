@@ -170,6 +170,7 @@ import concurrent.futures
 
 try:
     import botocore
+    import botocore.config
 except ImportError:
     pass  # reported by AWSInventoryBase.require_aws_sdk
 
@@ -235,7 +236,9 @@ class InventoryModule(AWSInventoryBase):
 
     def _read_organization(self):
         """The management account id and every account record of the organization (OU path and tags included)."""
-        client = self.client("organizations", region=self.region or "us-east-1")
+        # Organizations allows few calls per second: let botocore back off and retry when it throttles
+        retries = botocore.config.Config(retries={"mode": "adaptive", "max_attempts": 10})
+        client = self.client("organizations", region=self.region or "us-east-1", config=retries)
         organization = self._call(client, "describe_organization", "organizations:DescribeOrganization")[0]
         management = organization["Organization"]["MasterAccountId"]
         listed = [
