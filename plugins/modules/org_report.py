@@ -83,15 +83,26 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Write the organization baseline report of every account in the play
+# playbooks/baseline.yml builds the accounts list from every host of the play; by hand it looks like this
+- name: Write the organization baseline report of two accounts
   cloudsec.s3.org_report:
     kind: baseline
     location: /var/lib/cloudsec/org
     check_mode_run: "{{ ansible_check_mode }}"
-    accounts: >-
-      {{ ansible_play_hosts_all | map('extract', hostvars) | map(attribute='org__entry') | list }}
+    accounts:
+      - host: payments-prod
+        account_id: "111122223333"
+        account_name: payments-prod
+        ou_path: Root/Workloads/Prod
+        baseline: "{{ hostvars['payments-prod'].baseline_result }}"
+      - host: data-dev
+        account_id: "444455556666"
+        account_name: data-dev
+        status: failed
+        error: "{{ hostvars['data-dev'].cloudsec_account.error }}"
   check_mode: false  # the report of an audit run is written too
   run_once: true
+  delegate_to: localhost
   register: org
 
 - name: Rank the buckets with S3 findings across the organization
