@@ -1177,12 +1177,13 @@ def _restore_bucket(
 
 
 def _policy_text(document: dict, recorded_texts: list[str | None]) -> str:
-    """A recorded policy text itself when the rebuilt policy is exactly that document (byte-exact restore)."""
+    """A recorded policy text itself when the rebuilt policy means exactly the same (byte-exact restore: the
+    quarantine and the removal re-serialise the policy, so the rebuilt one may differ from it in form only)."""
     for text in recorded_texts:
         try:
-            if text and json.loads(text) == document:
+            if text and policies_equal(json.loads(text), document):
                 return text
-        except ValueError:
+        except (ValueError, PolicyError):
             continue
     return dump_policy(document)
 
