@@ -44,6 +44,7 @@ ACCOUNT_STATUSES = ("ok", "failed")
 
 __all__ = [
     "SCHEMA",
+    "account_outcomes",
     "build_baseline_report",
     "build_triage_report",
     "content_digest",
@@ -107,6 +108,48 @@ def _account_entry(index: int, raw: Any) -> dict[str, Any]:
         "status": status,
         "error": _s(item.get("error")) or None,
     }
+
+
+def account_outcomes(
+    hosts: Iterable[str],
+    hostvars: Mapping[str, Any],
+    *,
+    result_var: str | None = None,
+    failure_var: str | None = None,
+    result_key: str | None = None,
+    judge: bool = True,
+    missing: str = "the run did not complete in this account (see the task errors above)",
+) -> list[dict[str, Any]]:
+    """One ``accounts`` entry per host of an organization run, from what its play left in ``hostvars``.
+
+    A host failed when the account role recorded ``status: failed`` (``cloudsec_account``), when its rescue set
+    ``failure_var``, or when ``result_var`` is named and missing (the run stopped before publishing it). The error
+    is, first found, the account role's, the rescue's, then ``missing``. With ``judge`` false every host is ``ok``
+    (the delegated-administrator triage lists accounts it did not run in). The host's result goes under
+    ``result_key`` when the host did not fail.
+    """
+    out: list[dict[str, Any]] = []
+    for host in hosts:
+        hv = hostvars[host]  # read key by key: Ansible's hostvars template each value on access
+        account = _d(hv.get("cloudsec_account"))
+        failure = _s(hv.get(failure_var)) if failure_var else ""
+        failed = judge and (
+            account.get("status") == "failed"
+            or (failure_var is not None and failure_var in hv)
+            or (result_var is not None and result_var not in hv)
+        )
+        entry = {
+            "host": host,
+            "account_id": _s(hv.get("account_id") or account.get("account_id")),
+            "account_name": _s(hv.get("account_name") or account.get("account_name")) or host,
+            "ou_path": _s(hv.get("ou_path")),
+            "status": "failed" if failed else "ok",
+            "error": _s(account.get("error")) or failure or (missing if failed else ""),
+        }
+        if result_key:
+            entry[result_key] = {} if failed else _d(hv.get(result_var)) if result_var else {}
+        out.append(entry)
+    return out
 
 
 def _sorted_accounts(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -243,3 +243,69 @@ def test_digest_ignores_the_time_of_writing(accounts):
     accounts[0]["baseline"]["buckets"][0]["controls"]["versioning"]["status"] = "compliant"
     assert O.build_baseline_report(accounts)["content_digest"] != one["content_digest"]
     assert json.loads(O.render_json(one))["content_digest"] == one["content_digest"]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# account_outcomes: the playbooks' hostvars -> accounts entries
+
+
+class _LazyHostVars(dict):
+    """Stands in for hostvars: reading a key named in broken raises, like a value that fails to template."""
+
+    def __init__(self, data, broken=()):
+        super().__init__(data)
+        self.broken = set(broken)
+
+    def __getitem__(self, host):
+        inner = dict.__getitem__(self, host)
+        broken = self.broken
+
+        class _Vars(dict):
+            def get(self, key, default=None):
+                if key in broken:
+                    raise AssertionError(f"{key} was read")
+                return dict.get(self, key, default)
+
+        return _Vars(inner)
+
+
+def test_account_outcomes_judges_each_host():
+    hostvars = _LazyHostVars(
+        {
+            "prod": {"account_id": PROD, "account_name": "prod", "ou_path": "Root/Prod", "baseline_result": {"x": 1}},
+            "dev": {
+                "account_id": DEV,
+                "cloudsec_account": {"status": "failed", "error": "AccessDenied on arn:aws:iam::444455556666:role/r"},
+            },
+            "rescued": {"account_id": "777788889999", "baseline__failure": "Audit: boom", "baseline_result": {}},
+            "stopped": {"account_id": "121212121212"},
+        },
+        broken={"unrelated_var"},
+    )
+    out = O.account_outcomes(
+        ["prod", "dev", "rescued", "stopped"],
+        hostvars,
+        result_var="baseline_result",
+        failure_var="baseline__failure",
+        result_key="baseline",
+        missing="did not complete",
+    )
+    assert [(o["host"], o["status"], o["error"]) for o in out] == [
+        ("prod", "ok", ""),
+        ("dev", "failed", "AccessDenied on arn:aws:iam::444455556666:role/r"),
+        ("rescued", "failed", "Audit: boom"),
+        ("stopped", "failed", "did not complete"),
+    ]
+    assert out[0]["baseline"] == {"x": 1} and out[0]["ou_path"] == "Root/Prod"
+    assert all(o["baseline"] == {} for o in out[1:])
+    assert out[1]["account_name"] == "dev"  # no name anywhere: the host
+
+
+def test_account_outcomes_without_judging_lists_everyone_ok():
+    hostvars = {"a": {"account_id": PROD}, "b": {"cloudsec_account": {"account_id": DEV, "account_name": "dev"}}}
+    out = O.account_outcomes(["a", "b"], hostvars, result_var="org_triage__read", judge=False)
+    assert [(o["account_id"], o["account_name"], o["status"], o["error"]) for o in out] == [
+        (PROD, "a", "ok", ""),
+        (DEV, "dev", "ok", ""),
+    ]
+    assert "baseline" not in out[0]
