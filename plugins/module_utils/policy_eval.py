@@ -1207,7 +1207,6 @@ class PrincipalPolicies:
     identity: tuple[CompiledPolicy, ...] = ()
     permissions_boundary: CompiledPolicy | None = None
     session_policies: tuple[CompiledPolicy, ...] = ()
-    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict, repr=False, compare=False)
     _plans: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     def plan(
@@ -1243,15 +1242,6 @@ class PrincipalPolicies:
             self._plans.clear()
         self._plans[key] = (bucket_policy, plan)
         return plan
-
-    def identity_for_action(self, action: str) -> tuple[CompiledStatement, ...]:
-        """The statements of all identity policies whose Action / NotAction covers ``action`` (cached)."""
-        found = self._by_action.get(action)
-        if found is None:
-            found = tuple(s for policy in self.identity for s in policy.for_action(action))
-            if len(self._by_action) < 4096:
-                self._by_action[action] = found
-        return found
 
     @classmethod
     def build(
