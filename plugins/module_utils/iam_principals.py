@@ -275,6 +275,17 @@ def _user(reader: _Reader, out: dict[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
+def login_profile(iam, user: str) -> dict[str, Any]:
+    """Whether ``user`` has a console password (``exists``) and whether it must be reset (for a faithful restore)."""
+    try:
+        profile = iam.get_login_profile(aws_retry=True, UserName=user)["LoginProfile"]
+    except botocore_errors() as exc:
+        if error_code(exc) in NOT_FOUND:
+            return {"exists": False}
+        raise
+    return {"exists": True, "password_reset_required": bool(profile.get("PasswordResetRequired", False))}
+
+
 def _role(reader: _Reader, out: dict[str, Any], name: str) -> dict[str, Any]:
     iam = reader.iam
     try:

@@ -32,6 +32,7 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.aws import is_error
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import jsonable
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import paginate
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import paginate_tokens
+from ansible_collections.cloudsec.s3.plugins.module_utils.iam_principals import login_profile
 from ansible_collections.cloudsec.s3.plugins.module_utils.iam_principals import policy_document
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import PolicyError
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import dump_policy
@@ -590,16 +591,6 @@ def _inline(iam, entity: str, name: str, policy_name: str):
     return policy_document(resp.get("PolicyDocument"))
 
 
-def _login_profile(iam, user: str) -> dict:
-    try:
-        profile = iam.get_login_profile(aws_retry=True, UserName=user)["LoginProfile"]
-    except botocore_errors() as exc:
-        if is_error(exc, "NoSuchEntity"):
-            return {"exists": False}
-        raise
-    return {"exists": True, "password_reset_required": bool(profile.get("PasswordResetRequired", False))}
-
-
 def _attached(iam, entity: str, name: str) -> list[str]:
     listed = paginate(iam, f"list_attached_{entity}_policies", **{_ENTITY_KEY[entity]: name})
     return [p["PolicyArn"] for p in listed.get("AttachedPolicies") or []]
@@ -690,7 +681,7 @@ def _plan_user(target: Target, f: dict, planned_keys: set[str], items: list[dict
     current = _inline(iam, "user", user, name)
     active = sorted(k for k, s in _access_key_status(iam, user).items() if s == "Active" and k not in planned_keys)
     planned_keys.update(active)
-    profile = _login_profile(iam, user)
+    profile = login_profile(iam, user)
     deny = deny_all_policy()
     if current is not None and policies_equal(current, deny) and not active and not profile["exists"]:
         return
@@ -1254,7 +1245,7 @@ def _restore_one(target: Target, item: dict, check: bool, out: dict, restore_log
                     aws_retry=True, UserName=user, PolicyName=item["policy_name"], PolicyDocument=dump_policy(prior)
                 ),
             )
-        if item["login_profile"].get("exists") and not _login_profile(iam, user)["exists"]:
+        if item["login_profile"].get("exists") and not login_profile(iam, user)["exists"]:
             if not restore_login_profile:
                 notes.append(f"{user} had a console password; it was not recreated (restore_login_profile is false)")
                 return

@@ -179,6 +179,7 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.aws import caller_iden
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import client
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import is_error
 from ansible_collections.cloudsec.s3.plugins.module_utils.aws import jsonable
+from ansible_collections.cloudsec.s3.plugins.module_utils.iam_principals import login_profile
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy import policies_equal
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import QUARANTINE_SID_PREFIX
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import REVOKE_SESSIONS_PREFIX
@@ -222,16 +223,6 @@ def inline_policy(iam, kind: str, name: str, policy_name: str) -> dict | None:
             return None
         raise
     return resp["PolicyDocument"]
-
-
-def login_profile(iam, user: str) -> dict:
-    try:
-        profile = iam.get_login_profile(aws_retry=True, UserName=user)["LoginProfile"]
-    except botocore_errors() as exc:
-        if is_error(exc, "NoSuchEntity"):
-            return {"exists": False}
-        raise
-    return {"exists": True, "password_reset_required": bool(profile.get("PasswordResetRequired", False))}
 
 
 def resolve_principal(iam, params: dict, account_id: str) -> tuple[str, str, str, list[str] | None]:
