@@ -39,10 +39,6 @@ description:
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
 options:
-  bucket:
-    description: The bucket to sweep or restore.
-    type: str
-    required: true
   state:
     description:
       - V(swept) sweeps and removes the O(remove) kinds; V(restored) puts back what earlier runs removed for
@@ -50,44 +46,6 @@ options:
     type: str
     choices: [swept, restored]
     default: swept
-  trusted_accounts:
-    description: Account ids besides the bucket's own that are not foreign (for example the backup account).
-    type: list
-    elements: str
-    default: []
-  window_start:
-    description: Start of the incident window (ISO-8601). Default - 7 days before O(window_end).
-    type: str
-  window_end:
-    description: End of the incident window (ISO-8601). Default - now.
-    type: str
-  suspected_principals:
-    description:
-      - ARNs (or dicts with an C(arn) key, as C(investigate_result.suspected_principals) holds them) whose IAM
-        changes in the window are reported and, on request, removed.
-    type: list
-    elements: raw
-    default: []
-  timeline:
-    description:
-      - Events to look through for IAM persistence (CloudTrail records or normalised events with C(event_name),
-        C(event_time), C(principal_arn)), for example C(investigate_result.timeline).
-    type: list
-    elements: dict
-  lookup_events:
-    description: Without O(timeline), read IAM management events of the window from CloudTrail C(LookupEvents).
-    type: bool
-    default: false
-  short_expiry_days:
-    description: Lifecycle rules that expire current or noncurrent objects within this many days are reported.
-    type: int
-    default: 7
-  prior_trust_policies:
-    description:
-      - Trust policies of roles from before the incident (role name to policy document). A role trust change is
-        removable only when its earlier document is known, from here or from an earlier event of O(timeline).
-    type: dict
-    default: {}
   remove:
     description:
       - Kinds of finding to remove (V(all) for every removable kind). Needs O(incident_id) and O(state_store).
@@ -147,6 +105,7 @@ notes:
     C(iam:SetDefaultPolicyVersion), C(iam:UpdateAssumeRolePolicy), C(s3:PutAccessPointPolicy),
     C(s3:DeleteAccessPointPolicy), C(s3:CreateAccessPoint).
 extends_documentation_fragment:
+  - cloudsec.s3.persistence_sweep
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

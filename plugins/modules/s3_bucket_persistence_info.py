@@ -22,56 +22,13 @@ description:
     module reports, recording it first.
 author:
   - cloudsec.s3 contributors (@cloudsec-s3)
-options:
-  bucket:
-    description: The bucket to sweep.
-    type: str
-    required: true
-  trusted_accounts:
-    description: Account ids besides the bucket's own that are not foreign (for example the backup account).
-    type: list
-    elements: str
-    default: []
-  window_start:
-    description: Start of the incident window (ISO-8601). Default - 7 days before O(window_end).
-    type: str
-  window_end:
-    description: End of the incident window (ISO-8601). Default - now.
-    type: str
-  suspected_principals:
-    description:
-      - ARNs (or dicts with an C(arn) key, as C(investigate_result.suspected_principals) holds them) whose IAM
-        changes in the window are reported.
-    type: list
-    elements: raw
-    default: []
-  timeline:
-    description:
-      - Events to look through for IAM persistence (CloudTrail records or normalised events with C(event_name),
-        C(event_time), C(principal_arn)), for example C(investigate_result.timeline).
-    type: list
-    elements: dict
-  lookup_events:
-    description: Without O(timeline), read IAM management events of the window from CloudTrail C(LookupEvents).
-    type: bool
-    default: false
-  short_expiry_days:
-    description: Lifecycle rules that expire current or noncurrent objects within this many days are reported.
-    type: int
-    default: 7
-  prior_trust_policies:
-    description:
-      - Trust policies of roles from before the incident (role name to policy document), for example from an earlier
-        evidence snapshot. A role trust change is marked C(removable) only when its earlier document is known, from
-        here or from an earlier C(CreateRole) / C(UpdateAssumeRolePolicy) event of O(timeline) by someone else.
-    type: dict
-    default: {}
 notes:
   - IAM actions - C(sts:GetCallerIdentity), the C(s3:Get*) actions of M(cloudsec.s3.s3_bucket_security_info),
     C(s3:GetReplicationConfiguration), C(s3:GetBucketNotification), C(s3:GetBucketCORS),
     C(s3:GetLifecycleConfiguration), C(s3:GetAccessPoint), C(iam:ListUsers), C(iam:ListAccessKeys),
     C(cloudtrail:LookupEvents) (with O(lookup_events)).
 extends_documentation_fragment:
+  - cloudsec.s3.persistence_sweep
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
