@@ -31,9 +31,7 @@ import argparse
 import json
 import os
 import random
-import re
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +42,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _sandbox import LoggedSandbox
 
 from sandbox import clients
 
@@ -104,13 +104,6 @@ AUDIT_ONE_TASK = (
 """
     + FACTS
 )
-LOG_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+) (\S+) HTTP/1\.1')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bucket_names(count: int) -> list[str]:
@@ -178,46 +171,6 @@ def read_state(endpoint: str, names: list[str]) -> dict[str, dict[str, bool]]:
         return dict(pool.map(one, names))
 
 
-class Sandbox:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = Path(tempfile.mkstemp(prefix="baseline-bench-", suffix=".log")[1])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port), "--verbose"],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
-        for _attempt in range(240):
-            try:
-                clients.client(self.endpoint, "s3").list_buckets()
-                return
-            except Exception:  # not up yet
-                time.sleep(0.5)
-        raise SystemExit("sandbox did not start")
-
-    def requests(self) -> list[str]:
-        """``METHOD ?subresource`` of every AWS request logged so far (control requests excluded)."""
-        out = []
-        for line in self.log.read_text(errors="replace").splitlines():
-            match = LOG_LINE.search(line)
-            if not match or match.group(2).startswith("/_sandbox/"):
-                continue
-            path, _sep, query = match.group(2).partition("?")
-            sub = query.split("=")[0].split("&")[0] if query else ("(service)" if path == "/" else "(bucket)")
-            out.append(f"{match.group(1)} {sub}")
-        return out
-
-    def cpu(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
 def ansible(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -230,7 +183,7 @@ def ansible(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return elapsed, cpu, proc.stdout
 
 
-def measure(sandbox: Sandbox, label: str, args: list[str], env: dict[str, str], count: int) -> dict:
+def measure(sandbox: LoggedSandbox, label: str, args: list[str], env: dict[str, str], count: int) -> dict:
     before = len(sandbox.requests())
     server_before = sandbox.cpu()
     seconds, cpu, stdout = ansible(args, env)
@@ -364,7 +317,7 @@ def main() -> int:
     options = parser.parse_args()
     names = bucket_names(options.buckets)
     count = len(names)
-    sandbox = Sandbox()
+    sandbox = LoggedSandbox("baseline-bench-")
     work = Path(tempfile.mkdtemp(prefix="baseline-bench-"))
     for file, text in (("enforce-loop.yml", ENFORCE_LOOP), ("audit-loop.yml", AUDIT_LOOP), ("one.yml", AUDIT_ONE_TASK)):
         (work / file).write_text(text)

@@ -27,7 +27,6 @@ import json
 import os
 import resource
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,46 +36,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _sandbox import LoggedSandbox
+
 from sandbox import clients
 from sandbox.organization import seed_organization
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sandbox:
-    """A private sandbox with a request log, stopped at the end."""
-
-    def __init__(self) -> None:
-        self.endpoint = f"http://127.0.0.1:{free_port()}"
-        self.log = Path(tempfile.mkstemp(prefix="org-bench-", suffix=".log")[1])
-        port = self.endpoint.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--port", port, "--verbose"],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
-        for _ in range(240):
-            try:
-                clients.client(self.endpoint, "s3").list_buckets()
-                return
-            except Exception:  # not up yet
-                time.sleep(0.5)
-        raise SystemExit("sandbox did not start")
-
-    def requests(self) -> int:
-        text = self.log.read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if "HTTP/1.1" in line and "/_sandbox/" not in line)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def children_cpu() -> float:
@@ -117,12 +82,16 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--buckets", type=int, default=50, help="buckets per account")
     parser.add_argument("--forks", default="1,5,20", help="forks of the full inventory runs")
-    parser.add_argument("--growth", default="5,10,20", help="account counts timed at the largest forks (--limit)")
+    parser.add_argument(
+        "--growth",
+        default="5,10,20",
+        help="account counts timed at the largest forks (--limit); 2 or more, one account writes no org report",
+    )
     parser.add_argument("--no-loop", action="store_true", help="skip the shell loop")
     options = parser.parse_args()
     forks = [int(f) for f in options.forks.split(",")]
-    growth = sorted({n for n in (int(g) for g in options.growth.split(",")) if 0 < n < options.accounts})
-    sandbox = Sandbox()
+    growth = sorted({n for n in (int(g) for g in options.growth.split(",")) if 1 < n < options.accounts})
+    sandbox = LoggedSandbox("org-bench-")
     work = Path(tempfile.mkdtemp(prefix="org-bench-"))
     env = dict(os.environ)
     env.update(clients.client_env(sandbox.endpoint))
@@ -161,10 +130,10 @@ def main() -> int:
             args += ["--forks", str(fork), "-e", f"baseline_report_dir={out}"]
             if limit:
                 args += ["--limit", ",".join(hosts[:count])]
-            before = sandbox.requests()
+            before = len(sandbox.requests())
             wall, cpu = timed(args, env)
             check_org_report(out / "org-baseline-report.json", accounts[:count], options.buckets)
-            record(label, count, fork, wall, cpu, sandbox.requests() - before)
+            record(label, count, fork, wall, cpu, len(sandbox.requests()) - before)
 
         def record(label: str, count: int, fork: int | None, wall: float, cpu: float, calls: int) -> None:
             row = {
@@ -204,14 +173,14 @@ def main() -> int:
                 )
             script = work / "loop.sh"
             script.write_text("\n".join(lines) + "\n")
-            before = sandbox.requests()
+            before = len(sandbox.requests())
             wall, cpu = timed(["bash", str(script)], env)
             for account in accounts:
                 own = json.loads((work / "loop" / account["id"] / "baseline-report.json").read_text())
                 names = sorted(b["name"] for b in own["buckets"])
                 if own["account"]["account_id"] != account["id"] or names != sorted(account["buckets"]):
                     raise SystemExit(f"loop: account {account['id']} reported {own['account']['account_id']} {names}")
-            record("shell loop, one run per account", len(accounts), None, wall, cpu, sandbox.requests() - before)
+            record("shell loop, one run per account", len(accounts), None, wall, cpu, len(sandbox.requests()) - before)
     finally:
         sandbox.stop()
 
