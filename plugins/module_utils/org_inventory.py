@@ -31,7 +31,7 @@ class InventoryInputError(ValueError):
 
 def _format(template: str, option: str, values: dict[str, str], account_id: str) -> str:
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        fields = [part[1] for part in string.Formatter().parse(template) if part[1] is not None]
     except ValueError as exc:
         raise InventoryInputError(f"{option} {template!r} is not a valid template: {exc}") from None
     unknown = sorted({f for f in fields if f not in values})

@@ -136,7 +136,7 @@ EXAMPLES = r"""
 RETURN = r"""
 findings:
   description: What the sweep found, most severe first (O(state=swept)), as M(cloudsec.s3.s3_bucket_persistence_info)
-    returns them, with RV(findings[].removed) set for what this run removed.
+    returns them, with C(removed=true) on each finding this run removed.
   returned: when state is swept
   type: list
   elements: dict
