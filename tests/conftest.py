@@ -47,7 +47,9 @@ class Sandbox:
         if config:
             return clients.client(self.endpoint, service, region, **config)
         key = (self.endpoint, service, region)
-        if key not in _CLIENTS:  # building a client costs ~0.1 s; they hold no per-test state
+        # Shared by every test of the worker (building one costs ~0.1 s): never register event handlers on them;
+        # a test that needs a modified client builds its own with clients.client().
+        if key not in _CLIENTS:
             _CLIENTS[key] = clients.client(self.endpoint, service, region)
         return _CLIENTS[key]
 

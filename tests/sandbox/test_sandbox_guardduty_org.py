@@ -11,6 +11,7 @@ import pytest
 
 from sandbox import ACCOUNT_ID
 from sandbox import REGION
+from sandbox import clients
 
 pytestmark = pytest.mark.sandbox
 
@@ -25,7 +26,7 @@ def _member_account(sandbox):
 
 def _member_client(sandbox, service, member):
     """A client with long-term keys of an IAM user of the member account (moto maps the key id to its account)."""
-    iam = sandbox.client("iam")
+    iam = clients.client(sandbox.endpoint, "iam")  # its own client: sandbox.client() ones are shared between tests
     iam.meta.events.register(
         "before-sign.iam.*", lambda request, **_: request.headers.add_header("x-moto-account-id", member)
     )
