@@ -975,6 +975,16 @@ def plan_removals(
     return items, refusals
 
 
+def _reinsert_rules(rules: list, items: list[dict], present, action: str, actions: list[dict]) -> bool:
+    """Put each recorded rule that ``present`` does not find back into ``rules`` at its recorded position (in
+    position order, so earlier ones land first); one ``action`` per rule put back. True when any was missing."""
+    missing = [i for i in sorted(items, key=lambda i: i["index"]) if not present(i["rule"])]
+    for i in missing:
+        rules.insert(min(i["index"], len(rules)), i["rule"])
+        actions.append({"action": action, "resource": i["resource"]})
+    return bool(missing)
+
+
 def apply_items(sweep: Sweep, target: Target, items: list[dict]) -> None:
     """Make the changes of ``items`` (already recorded by the caller)."""
     s3, iam, b = target.s3, target.iam, target.bucket
@@ -1118,24 +1128,16 @@ def _restore_bucket(
                 s3.put_bucket_website(aws_retry=True, Bucket=b, WebsiteConfiguration=item["configuration"])
     if "cors_rule" in by_op:
         rules = list((_bucket_get(s3, b, "get_bucket_cors", ("NoSuchCORSConfiguration",)) or {}).get("CORSRules") or [])
-        missing = [i for i in sorted(by_op["cors_rule"], key=lambda i: i["index"]) if i["rule"] not in rules]
-        if missing:
-            for i in missing:
-                rules.insert(min(i["index"], len(rules)), i["rule"])
-                actions.append({"action": "put_back_cors_rule", "resource": i["resource"]})
+        if _reinsert_rules(rules, by_op["cors_rule"], lambda rule: rule in rules, "put_back_cors_rule", actions):
             if not check:
                 s3.put_bucket_cors(aws_retry=True, Bucket=b, CORSConfiguration={"CORSRules": rules})
     if "lifecycle_rule" in by_op:
         current = _bucket_get(s3, b, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",)) or {}
         rules = list(current.get("Rules") or [])
         ids = {r.get("ID") for r in rules}
-        missing = [
-            i for i in sorted(by_op["lifecycle_rule"], key=lambda i: i["index"]) if i["rule"].get("ID") not in ids
-        ]
-        if missing:
-            for i in missing:
-                rules.insert(min(i["index"], len(rules)), i["rule"])
-                actions.append({"action": "put_back_lifecycle_rule", "resource": i["resource"]})
+        if _reinsert_rules(
+            rules, by_op["lifecycle_rule"], lambda rule: rule.get("ID") in ids, "put_back_lifecycle_rule", actions
+        ):
             if not check:
                 s3.put_bucket_lifecycle_configuration(aws_retry=True, Bucket=b, LifecycleConfiguration={"Rules": rules})
     if "policy_statement" in by_op:
