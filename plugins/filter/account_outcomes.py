@@ -43,6 +43,12 @@ options:
     description: The error of a failed host that recorded none.
     type: str
     default: the run did not complete in this account (see the task errors above)
+  region_failures_var:
+    description:
+      - The host variable mapping each region whose read failed to its error (C(triage_org.yml) with
+        C(org_triage_regions) records it). Adds C(failed_regions) to every entry.
+      - A failed region does not fail the host; judge the host with the other options.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -53,6 +59,13 @@ EXAMPLES = r"""
     accounts: >-
       {{ ansible_play_hosts_all | cloudsec.s3.account_outcomes(hostvars, result_var='baseline_result',
          failure_var='baseline__failure', result_key='baseline') }}
+  run_once: true
+
+- name: Every region, of every host, whose GuardDuty findings could not be read
+  ansible.builtin.set_fact:
+    failed_regions: >-
+      {{ ansible_play_hosts_all | cloudsec.s3.account_outcomes(hostvars, judge=false,
+         region_failures_var='org_triage__region_failures') | map(attribute='failed_regions') | flatten(levels=1) }}
   run_once: true
 """
 
@@ -80,16 +93,37 @@ _value:
     error:
       description: Why the account failed (empty when it did not).
       type: str
+    failed_regions:
+      description:
+        - With O(region_failures_var), one entry per region the host could not read, with C(account_id),
+          C(account_name), C(host) (as above), C(region) and C(error).
+      type: list
+      elements: dict
 """
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.cloudsec.s3.plugins.module_utils.org_report import account_outcomes
 
 
-def _account_outcomes(hosts, hostvars, result_var=None, failure_var=None, result_key=None, judge=True, missing=None):
+def _account_outcomes(
+    hosts,
+    hostvars,
+    result_var=None,
+    failure_var=None,
+    result_key=None,
+    judge=True,
+    missing=None,
+    region_failures_var=None,
+):
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError(f"account_outcomes expects a list of hosts, got {type(hosts).__name__}")
-    options = {"result_var": result_var, "failure_var": failure_var, "result_key": result_key, "judge": bool(judge)}
+    options = {
+        "result_var": result_var,
+        "failure_var": failure_var,
+        "result_key": result_key,
+        "judge": bool(judge),
+        "region_failures_var": region_failures_var,
+    }
     if missing:
         options["missing"] = missing
     try:

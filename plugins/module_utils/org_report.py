@@ -10,8 +10,9 @@ Pure logic, no Ansible and no AWS imports.
   ``ok`` or ``failed``, ``error``, and the account's ``baseline_result`` under ``baseline``) and returns the
   accounts x controls summary, the per-bucket detail and the failed accounts.
 * ``build_triage_report(findings, accounts, ...)`` takes GuardDuty findings of many accounts (any shape
-  ``findings.normalize_finding`` accepts; each carries its ``account_id``) and returns the affected buckets of the
-  organization ranked by severity, then finding count, then last activity, with per-account counts.
+  ``findings.normalize_finding`` accepts; each carries its ``account_id`` and ``region``) and returns the affected
+  buckets of the organization ranked by severity, then finding count, then last activity, each with the regions of
+  its findings, with per-account counts and the regions whose findings could not be read (``failed_regions``).
 * ``render_markdown`` / ``render_html`` / ``render_json`` turn either document into text, with the table helpers
   and the page style of the incident report (``report.py``), so every value is escaped the same way.
 """
@@ -119,6 +120,7 @@ def account_outcomes(
     result_key: str | None = None,
     judge: bool = True,
     missing: str = "the run did not complete in this account (see the task errors above)",
+    region_failures_var: str | None = None,
 ) -> list[dict[str, Any]]:
     """One ``accounts`` entry per host of an organization run, from what its play left in ``hostvars``.
 
@@ -127,6 +129,10 @@ def account_outcomes(
     is, first found, the account role's, the rescue's, then ``missing``. With ``judge`` false every host is ``ok``
     (the delegated-administrator triage lists accounts it did not run in). The host's result goes under
     ``result_key`` when the host did not fail.
+
+    With ``region_failures_var`` (the host variable mapping each region whose read failed to its error), each entry
+    also gets ``failed_regions``: one ``{account_id, account_name, host, region, error}`` per region, in the order
+    recorded. A failed region does not fail the account: the other regions were read.
     """
     out: list[dict[str, Any]] = []
     for host in hosts:
@@ -148,6 +154,12 @@ def account_outcomes(
         }
         if result_key:
             entry[result_key] = {} if failed else _d(hv.get(result_var)) if result_var else {}
+        if region_failures_var:
+            who = {k: entry[k] for k in ("account_id", "account_name", "host")}
+            entry["failed_regions"] = [
+                {**who, "region": _s(region), "error": _s(error) or "the findings could not be read in this region"}
+                for region, error in _d(hv.get(region_failures_var)).items()
+            ]
         out.append(entry)
     return out
 
@@ -280,6 +292,37 @@ def _finding_buckets(finding: Mapping[str, Any]) -> list[str]:
     return [n for n in dict.fromkeys(names) if n]
 
 
+def _region_names(regions: Iterable[Any]) -> list[str]:
+    """The regions asked, without repeats, in the order given."""
+    out: dict[str, None] = {}
+    for index, raw in enumerate(regions):
+        if not isinstance(raw, str) or not raw.strip():
+            raise OrgReportError(f"regions[{index}]: expected a region name, got {raw!r}")
+        out[raw.strip()] = None
+    return list(out)
+
+
+def _failed_region_entry(index: int, raw: Any) -> dict[str, Any]:
+    """One region whose findings could not be read, with the account (or host) that tried."""
+    item = _d(raw)
+    if not item:
+        raise OrgReportError(f"failed_regions[{index}]: expected a mapping, got {type(raw).__name__}")
+    region = _s(item.get("region")).strip()
+    if not region:
+        raise OrgReportError(f"failed_regions[{index}]: region is not set")
+    account_id = _s(item.get("account_id"))
+    host = _s(item.get("host"))
+    if not account_id and not host:
+        raise OrgReportError(f"failed_regions[{index}] ({region}): neither account_id nor host is set")
+    return {
+        "account_id": account_id,
+        "account_name": _s(item.get("account_name")) or host or account_id,
+        "host": host or account_id,
+        "region": region,
+        "error": _s(item.get("error")) or "the findings could not be read in this region",
+    }
+
+
 def build_triage_report(
     findings: Iterable[Any],
     accounts: Iterable[Any] = (),
@@ -287,13 +330,26 @@ def build_triage_report(
     mode: str = "delegated_admin",
     generated_at: Any = None,
     include_archived: bool = False,
+    regions: Iterable[Any] = (),
+    failed_regions: Iterable[Any] = (),
 ) -> dict[str, Any]:
     """The organization triage report: affected buckets of every account, ranked (see the module docstring).
 
     ``accounts``: the accounts that were asked (per-account mode), with their status; accounts that only appear in
-    findings are added as ``ok``. Archived findings are left out unless ``include_archived``.
+    findings are added as ``ok``. Archived findings are left out unless ``include_archived``. ``regions``: the
+    regions read, as the report states them (default: the regions of the findings and of ``failed_regions``).
+    ``failed_regions``: one entry per account (or host) and region whose findings could not be read, with the
+    ``error``; a failed region does not fail its account, whose other regions count as usual.
     """
     moment = _moment(generated_at)
+    asked = _region_names(regions)
+    failed_reads: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, raw in enumerate(failed_regions):
+        failure = _failed_region_entry(index, raw)
+        key = (failure["host"], failure["region"])
+        if key in failed_reads:
+            raise OrgReportError(f"failed_regions[{index}]: region {key[1]} of {key[0]} is listed twice")
+        failed_reads[key] = failure
     entries: dict[str, dict[str, Any]] = {}
     for index, raw in enumerate(accounts):
         entry = _account_entry(index, raw)
@@ -309,13 +365,14 @@ def build_triage_report(
             raise OrgReportError(f"findings[{index}]: {exc}") from None
         if finding.get("archived") and not include_archived:
             continue
-        key = (_s(finding.get("account_id")), _s(finding.get("id")) or f"#{index}")
+        # a finding id is unique in its account and region; the same finding read twice is kept once (the newest)
+        key = (_s(finding.get("account_id")), _s(finding.get("region")), _s(finding.get("id")) or f"#{index}")
         known = by_id.get(key)
         if known is None or _s(finding.get("updated_at")) > _s(known.get("updated_at")):
             by_id[key] = finding
     ranked: dict[tuple[str, str], dict[str, Any]] = {}
     per_account: dict[str, dict[str, Any]] = {}
-    for (account_id, fid), f in by_id.items():
+    for (account_id, region, fid), f in by_id.items():
         severity = f.get("severity")
         severity = float(severity) if severity is not None else 0.0
         last_seen = _s(f.get("last_seen") or f.get("updated_at"))
@@ -335,6 +392,8 @@ def build_triage_report(
                     "last_seen": None,
                     "finding_types": [],
                     "finding_ids": [],
+                    "regions": [],
+                    "finding_regions": {},
                 },
             )
             b["max_severity"] = max(b["max_severity"], severity)
@@ -347,6 +406,9 @@ def build_triage_report(
             if f.get("type") and f["type"] not in b["finding_types"]:
                 b["finding_types"].append(_s(f["type"]))
             b["finding_ids"].append(fid)
+            b["finding_regions"][fid] = region
+            if region and region not in b["regions"]:
+                b["regions"] = sorted([*b["regions"], region])
     for account_id in per_account:
         if account_id not in entries:
             entries[account_id] = _account_entry(0, {"account_id": account_id or "unknown"})
@@ -366,11 +428,19 @@ def build_triage_report(
         b["rank"] = rank
         b["account_name"] = names.get(b["account_id"], b["account_id"])
         b["max_severity_label"] = severity_label(b["max_severity"]) if b["finding_count"] else None
+    failed_region_list = sorted(
+        failed_reads.values(), key=lambda r: (r["account_name"].lower(), r["account_id"], r["host"], r["region"])
+    )
     account_list = []
     for entry in _sorted_accounts(list(entries.values())):
         counts = per_account.get(entry["account_id"], {"findings": 0, "high_findings": 0, "max_severity": 0.0})
         affected = [b for b in buckets if b["account_id"] == entry["account_id"]]
         entry.update(
+            failed_regions=[
+                r["region"]
+                for r in failed_region_list
+                if (r["account_id"] and r["account_id"] == entry["account_id"]) or r["host"] == entry["host"]
+            ],
             findings=counts["findings"],
             high_findings=counts["high_findings"],
             affected_buckets=len(affected),
@@ -379,16 +449,19 @@ def build_triage_report(
         )
         account_list.append(entry)
     failed = [a for a in account_list if a["status"] == "failed"]
+    seen_regions = {key[1] for key in by_id} | {r["region"] for r in failed_region_list}
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "kind": "triage",
         "generated_at": iso(moment),
         "mode": mode,
         "check_mode": False,
+        "regions": asked or sorted(r for r in seen_regions if r),
         "summary": {
             "accounts": len(account_list),
             "accounts_with_findings": sum(1 for a in account_list if a["findings"]),
             "accounts_failed": len(failed),
+            "regions_failed": len(failed_region_list),
             "findings": len(by_id),
             "affected_buckets": len(buckets),
             "max_severity": max((b["max_severity"] for b in buckets), default=None),
@@ -398,6 +471,7 @@ def build_triage_report(
             {"account_id": a["account_id"], "account_name": a["account_name"], "host": a["host"], "error": a["error"]}
             for a in failed
         ],
+        "failed_regions": failed_region_list,
         "buckets": buckets,
     }
     report["content_digest"] = content_digest(report)
@@ -420,13 +494,15 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
     lines = []
     if report.get("kind") == "triage":
         top = _l(report.get("buckets"))[:3]
+        regions = ", ".join(_s(r) for r in _l(report.get("regions")))
         lines.append(
             f"Organization triage ({report.get('mode')}): {s.get('findings', 0)} S3 findings on "
             f"{s.get('affected_buckets', 0)} buckets in {s.get('accounts_with_findings', 0)} "
-            f"of {s.get('accounts', 0)} accounts"
+            f"of {s.get('accounts', 0)} accounts" + (f", regions {regions}" if regions else "")
         )
         lines += [
-            f"#{b['rank']} {b['name']} (account {b['account_name']} {b['account_id']}): "
+            f"#{b['rank']} {b['name']} (account {b['account_name']} {b['account_id']}"
+            f"{', ' + ', '.join(_l(b.get('regions'))) if b.get('regions') else ''}): "
             f"{b['max_severity_label']} {b['max_severity']:g}, {b['finding_count']} findings, "
             f"last seen {b['last_seen'] or '-'}"
             for b in top
@@ -444,6 +520,15 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
         lines.append(
             "FAILED accounts: "
             + "; ".join(f"{a['account_name']} ({a['account_id'] or a['host']}): {a['error']}" for a in failed)
+        )
+    failed_regions = _l(report.get("failed_regions"))
+    if failed_regions:
+        lines.append(
+            "FAILED regions: "
+            + "; ".join(
+                f"{r['account_name']} ({r['account_id'] or r['host']}) {r['region']}: {r['error']}"
+                for r in failed_regions
+            )
         )
     return lines
 
@@ -466,6 +551,9 @@ def _cell(counts: Mapping[str, int]) -> str:
 
 def _accounts_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     if report.get("kind") == "triage":
+        accounts = _l(report.get("accounts"))
+        # the column only when a region of a listed account failed (per-account mode over several regions)
+        regions = any(a.get("failed_regions") for a in accounts)
         headers = ["Account", "Id", "Status", "Findings", "High or critical", "Affected buckets", "Max severity"]
         rows = [
             [
@@ -476,10 +564,11 @@ def _accounts_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any
                 a["high_findings"],
                 a["affected_buckets"],
                 f"{a['max_severity_label']} {a['max_severity']:g}" if a["max_severity"] is not None else "-",
+                *([", ".join(_l(a.get("failed_regions"))) or "-"] if regions else []),
             ]
-            for a in _l(report.get("accounts"))
+            for a in accounts
         ]
-        return headers, rows
+        return headers + (["Failed regions"] if regions else []), rows
     headers = ["Account", "Id", "OU", "Status", "Buckets", "Compliant", *STATUSES, "Account BPA"]
     rows = [
         [
@@ -531,13 +620,14 @@ def _bucket_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]
 
 
 def _ranked_table(report: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    headers = ["Rank", "Bucket", "Account", "Id", "Severity", "Findings", "Last seen", "Finding types"]
+    headers = ["Rank", "Bucket", "Account", "Id", "Regions", "Severity", "Findings", "Last seen", "Finding types"]
     rows = [
         [
             b["rank"],
             b["name"],
             b["account_name"],
             b["account_id"],
+            ", ".join(_l(b.get("regions"))),
             f"{b['max_severity_label']} {b['max_severity']:g}",
             b["finding_count"],
             b["last_seen"] or "",
@@ -553,6 +643,14 @@ def _failed_lines(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [
         (f"{a['account_name']} ({a['account_id'] or '-'}, host {a['host']})", a["error"] or "")
         for a in _l(report.get("failed_accounts"))
+    ]
+
+
+def _failed_region_lines(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(who and region, error) per region whose findings could not be read (triage)."""
+    return [
+        (f"{r['account_name']} ({r['account_id'] or '-'}, host {r['host']}) region {r['region']}", r["error"] or "")
+        for r in _l(report.get("failed_regions"))
     ]
 
 
@@ -583,6 +681,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["## Failed accounts", ""]
     out += [f"- {md(who)}: {md(error, 1000)}" for who, error in _failed_lines(report)] or ["_None._"]
     out.append("")
+    if report.get("kind") == "triage":
+        out += ["## Failed regions", ""]
+        out += [f"- {md(who)}: {md(error, 1000)}" for who, error in _failed_region_lines(report)] or ["_None._"]
+        out.append("")
     for heading, table in _sections(report):
         out += [f"## {heading}", ""]
         out += _md_table(*table)
@@ -607,6 +709,15 @@ def render_html(report: Mapping[str, Any]) -> str:
         body.append("<ul>" + "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed) + "</ul>")
     else:
         body.append('<p class="none">None.</p>')
+    if report.get("kind") == "triage":
+        body.append("<h2>Failed regions</h2>")
+        failed = _failed_region_lines(report)
+        if failed:
+            body.append(
+                "<ul>" + "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed) + "</ul>"
+            )
+        else:
+            body.append('<p class="none">None.</p>')
     for heading, (headers, rows) in _sections(report):
         body.append(f"<h2>{h(heading)}</h2>")
         classes = None

@@ -17,9 +17,11 @@ description:
     V(excepted), V(non_compliant) and V(failed) controls), an accounts x controls matrix, the counts per account and
     control, the status of every control on every bucket, the details of everything not compliant and the accounts
     that failed with their error. Files C(org-baseline-report.json), C(.md) and C(.html).
-  - V(triage) - from GuardDuty S3 findings of many accounts (each finding carries its C(account_id)) - the affected
-    buckets of the organization ranked by highest severity, then number of findings, then latest activity, with the
-    counts per account and the accounts that failed. Files C(org-triage-report.json), C(.md) and C(.html).
+  - V(triage) - from GuardDuty S3 findings of many accounts and regions (each finding carries its C(account_id) and
+    C(region)) - the affected buckets of the organization ranked by highest severity, then number of findings, then
+    latest activity, each with the regions of its findings, with the counts per account, the accounts that failed and
+    the regions whose findings could not be read (O(failed_regions)). Files C(org-triage-report.json), C(.md) and
+    C(.html).
   - An account whose entry has C(status=failed), or a baseline account without a result, is listed as failed with its
     C(error); the others are reported as usual.
   - B(Check mode) - the report is computed and returned but no file is written. Playbooks that want the report of a
@@ -59,6 +61,23 @@ options:
     description: For O(kind=triage), also count archived findings.
     type: bool
     default: false
+  regions:
+    description:
+      - For O(kind=triage), the regions whose findings were read, as the report states them.
+      - By default the regions of the findings and of O(failed_regions).
+    type: list
+    elements: str
+    default: []
+  failed_regions:
+    description:
+      - For O(kind=triage), one entry per account and region whose findings could not be read (GuardDuty not enabled
+        there, access denied, an unknown region), with keys C(region) (required), C(error), and C(account_id),
+        C(account_name) and C(host) naming who read (C(account_id) or C(host) is required).
+      - They are listed in the report and in RV(failed_regions); the account's findings from its other regions count
+        as usual, so the account itself is not failed.
+    type: list
+    elements: dict
+    default: []
   triage_mode:
     description: For O(kind=triage), how the findings were read, as the report states it.
     type: str
@@ -111,6 +130,17 @@ EXAMPLES = r"""
     location: /var/lib/cloudsec/org
     findings: "{{ findings.findings }}"
     formats: [json, html]
+
+- name: Rank the findings of two regions, one of which could not be read
+  cloudsec.s3.org_report:
+    kind: triage
+    location: /var/lib/cloudsec/org
+    findings: "{{ findings.results | map(attribute='findings', default=[]) | flatten(levels=1) }}"
+    regions: [us-east-1, eu-west-1]
+    failed_regions:
+      - host: localhost
+        region: eu-west-1
+        error: "GuardDuty is not enabled in region eu-west-1: no detector found, so no findings to read"
 """
 
 RETURN = r"""
@@ -126,7 +156,8 @@ summary:
   description:
     - Counts over the organization. Baseline - C(accounts), C(accounts_ok), C(accounts_failed), C(buckets),
       C(compliant_buckets), C(statuses) and C(controls) (status counts per control). Triage - C(accounts),
-      C(accounts_with_findings), C(accounts_failed), C(findings), C(affected_buckets), C(max_severity).
+      C(accounts_with_findings), C(accounts_failed), C(regions_failed), C(findings), C(affected_buckets),
+      C(max_severity).
   returned: always
   type: dict
   sample: {accounts: 3, accounts_ok: 2, accounts_failed: 1, buckets: 4, compliant_buckets: 0}
@@ -135,7 +166,8 @@ accounts:
     - Per account - C(account_id), C(account_name), C(host), C(ou_path), C(status), C(error); for a baseline also
       C(buckets), C(compliant_buckets), C(failed_buckets), C(statuses), C(controls) (status counts per control) and
       C(public_access_block_status); for a triage C(findings), C(high_findings), C(affected_buckets),
-      C(max_severity) and C(max_severity_label).
+      C(max_severity), C(max_severity_label) and C(failed_regions) (the names of its regions that could not be
+      read).
   returned: always
   type: list
   elements: dict
@@ -146,18 +178,27 @@ failed_accounts:
   type: list
   elements: dict
   sample: [{account_id: "444455556666", account_name: dev, host: dev, error: "sts:AssumeRole denied"}]
+failed_regions:
+  description:
+    - For a triage, the regions whose findings could not be read, with C(account_id), C(account_name), C(host),
+      C(region) and C(error); empty for a baseline.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{account_id: "", account_name: localhost, host: localhost, region: eu-west-1, error: "no detector"}]
 buckets:
   description:
     - Baseline - every bucket with C(account_id), C(account_name), C(name), C(compliant), C(error) and C(controls)
       (control name to status).
     - Triage - the affected buckets ranked, with C(rank), C(account_id), C(account_name), C(name), C(max_severity),
-      C(max_severity_label), C(finding_count), C(first_seen), C(last_seen), C(finding_types) and C(finding_ids).
+      C(max_severity_label), C(finding_count), C(first_seen), C(last_seen), C(finding_types), C(finding_ids),
+      C(regions) (the regions of its findings) and C(finding_regions) (finding id to region).
   returned: always
   type: list
   elements: dict
   sample: [{rank: 1, account_id: "111122223333", name: acme-exports, max_severity: 8.0, finding_count: 2}]
 summary_lines:
-  description: A few lines for the end of the play; the last names the failed accounts, if any.
+  description: A few lines for the end of the play; the last ones name the failed accounts and regions, if any.
   returned: always
   type: list
   elements: str
@@ -215,6 +256,8 @@ def main() -> None:
             accounts=dict(type="list", elements="dict", default=[]),
             findings=dict(type="list", elements="dict", default=[]),
             include_archived=dict(type="bool", default=False),
+            regions=dict(type="list", elements="str", default=[]),
+            failed_regions=dict(type="list", elements="dict", default=[]),
             triage_mode=dict(type="str", choices=["delegated_admin", "per_account"], default="delegated_admin"),
             check_mode_run=dict(type="bool", default=False),
             formats=dict(
@@ -242,6 +285,8 @@ def main() -> None:
                 mode=p["triage_mode"],
                 generated_at=p["generated_at"],
                 include_archived=p["include_archived"],
+                regions=p["regions"],
+                failed_regions=p["failed_regions"],
             )
     except OrgReportError as exc:
         module.fail_json(msg=str(exc))
@@ -266,6 +311,7 @@ def main() -> None:
         summary=report["summary"],
         accounts=report["accounts"],
         failed_accounts=report["failed_accounts"],
+        failed_regions=report.get("failed_regions", []),
         buckets=report["buckets"],
         summary_lines=summary_lines(report),
         content_digest=report["content_digest"],

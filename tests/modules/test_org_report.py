@@ -54,3 +54,31 @@ def test_bad_input_fails_naming_it(capsys, tmp_path):
     assert result["failed"] and "accounts[0]: neither account_id nor host" in result["msg"]
     result = run(capsys, {"kind": "baseline", "location": str(tmp_path), "accounts": []})
     assert result["failed"] and "accounts is empty" in result["msg"]
+
+
+def test_triage_returns_and_writes_the_regions_that_could_not_be_read(capsys, tmp_path):
+    finding = {
+        "id": "f1",
+        "accountId": "111122223333",
+        "type": "Policy:S3/BucketPublicAccessGranted",
+        "severity": 8.0,
+        "region": "eu-west-1",
+        "createdAt": "2026-11-29T10:00:00.000Z",
+        "updatedAt": "2026-11-29T10:00:00.000Z",
+        "resource": {"resourceType": "S3Bucket", "s3BucketDetails": [{"name": "prod-a"}]},
+    }
+    failure = {"host": "localhost", "region": "us-west-2", "error": "GuardDuty is not enabled in region us-west-2"}
+    args = {
+        "kind": "triage",
+        "location": str(tmp_path),
+        "findings": [finding],
+        "regions": ["eu-west-1", "us-west-2"],
+        "failed_regions": [failure],
+    }
+    result = run(capsys, args)
+    assert result["failed_regions"] == [{**failure, "account_id": "", "account_name": "localhost"}]
+    assert result["buckets"][0]["regions"] == ["eu-west-1"] and result["summary"]["regions_failed"] == 1
+    written = json.loads((tmp_path / "org-triage-report.json").read_text())
+    assert written["regions"] == ["eu-west-1", "us-west-2"] and written["failed_regions"] == result["failed_regions"]
+    bad = run(capsys, {**args, "failed_regions": [{"host": "localhost"}]})
+    assert bad["failed"] and "failed_regions[0]: region is not set" in bad["msg"]

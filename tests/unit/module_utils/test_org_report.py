@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -149,16 +150,26 @@ def test_matrix_cell_names_what_needs_a_look(accounts):
     assert "| audit | 1 ok | 1 failed (of 1) |" in markdown
 
 
-def finding(fid, account, bucket, severity, last_seen, *, archived=False, ftype="Exfiltration:S3/MaliciousIPCaller"):
+def finding(
+    fid,
+    account,
+    bucket,
+    severity,
+    last_seen,
+    *,
+    archived=False,
+    ftype="Exfiltration:S3/MaliciousIPCaller",
+    region="us-east-1",
+):
     """A finding in the wire shape GuardDuty's API and the sandbox use."""
     return {
         "id": fid,
         "accountId": account,
-        "arn": f"arn:aws:guardduty:us-east-1:{account}:detector/d/finding/{fid}",
+        "arn": f"arn:aws:guardduty:{region}:{account}:detector/d/finding/{fid}",
         "type": ftype,
         "severity": severity,
         "title": HOSTILE,
-        "region": "us-east-1",
+        "region": region,
         "partition": "aws",
         "schemaVersion": "2.0",
         "createdAt": "2026-11-29T10:00:00.000Z",
@@ -210,6 +221,103 @@ def test_same_finding_id_in_two_accounts_is_two_findings():
     report = O.build_triage_report(findings)
     assert report["summary"]["findings"] == 2
     assert {b["account_id"] for b in report["buckets"]} == {PROD, DEV}
+
+
+def test_triage_over_regions_shows_the_region_of_each_finding():
+    findings = [
+        finding("f-use", PROD, "prod-exports", 5.0, "2026-11-29T12:00:00.000Z"),
+        finding("f-euw", PROD, "prod-exports", 8.0, "2026-11-29T11:00:00.000Z", region="eu-west-1"),
+        finding("f-dev", DEV, "dev-scratch", 4.0, "2026-11-29T10:00:00.000Z", region="eu-west-1"),
+        # the same id in another region is another finding
+        finding("f-use", PROD, "prod-logs", 2.0, "2026-11-29T10:00:00.000Z", region="ap-southeast-2"),
+    ]
+    report = O.build_triage_report(findings, regions=["us-east-1", "eu-west-1", "ap-southeast-2", "us-east-1"])
+    assert report["regions"] == ["us-east-1", "eu-west-1", "ap-southeast-2"]  # as asked, once each
+    assert report["summary"]["findings"] == 4
+    exports, scratch, logs = report["buckets"]
+    assert (exports["name"], exports["regions"]) == ("prod-exports", ["eu-west-1", "us-east-1"])
+    assert exports["finding_regions"] == {"f-use": "us-east-1", "f-euw": "eu-west-1"}
+    assert (scratch["name"], scratch["regions"], logs["name"], logs["regions"]) == (
+        "dev-scratch",
+        ["eu-west-1"],
+        "prod-logs",
+        ["ap-southeast-2"],
+    )
+    lines = O.summary_lines(report)
+    assert lines[0].endswith("in 2 of 2 accounts, regions us-east-1, eu-west-1, ap-southeast-2")
+    assert lines[1].startswith(f"#1 prod-exports (account {PROD} {PROD}, eu-west-1, us-east-1): High 8")
+    assert f"| 1 | prod-exports | {PROD} | {PROD} | eu-west-1, us-east-1 | High 8 |" in O.render_markdown(report)
+    # without regions asked, the report names the regions of its findings
+    assert O.build_triage_report(findings[:3])["regions"] == ["eu-west-1", "us-east-1"]
+
+
+def test_failed_region_is_listed_with_its_account_and_the_account_still_counts():
+    findings = [finding("f1", PROD, "prod-exports", 8.0, "2026-11-29T12:00:00.000Z")]
+    accounts = [
+        {"account_id": PROD, "account_name": "prod", "host": "prod"},
+        {"account_id": DEV, "account_name": "dev", "host": "dev"},
+    ]
+    no_detector = "GuardDuty is not enabled in region eu-west-1: no detector found, so no findings to read"
+    failed_regions = [
+        {"account_id": PROD, "account_name": "prod", "host": "prod", "region": "eu-west-1", "error": no_detector},
+        {"account_id": "", "account_name": "localhost", "host": "localhost", "region": "ap-south-1", "error": ""},
+        {"account_id": PROD, "account_name": "prod", "host": "prod", "region": "ap-south-1", "error": "AccessDenied"},
+    ]
+    report = O.build_triage_report(
+        findings, accounts, mode="per_account", regions=["us-east-1", "eu-west-1"], failed_regions=failed_regions
+    )
+    assert report["summary"]["regions_failed"] == 3 and report["summary"]["accounts_failed"] == 0
+    assert [(r["account_name"], r["region"]) for r in report["failed_regions"]] == [
+        ("localhost", "ap-south-1"),
+        ("prod", "ap-south-1"),
+        ("prod", "eu-west-1"),
+    ]
+    assert report["failed_regions"][0]["error"] == "the findings could not be read in this region"
+    by_name = {a["account_name"]: a for a in report["accounts"]}
+    assert (by_name["prod"]["status"], by_name["prod"]["findings"]) == ("ok", 1)
+    assert by_name["prod"]["failed_regions"] == ["ap-south-1", "eu-west-1"] and by_name["dev"]["failed_regions"] == []
+    assert report["failed_accounts"] == []
+    assert O.summary_lines(report)[-1].startswith(
+        "FAILED regions: localhost (localhost) ap-south-1: the findings could not be read in this region; "
+        f"prod ({PROD}) ap-south-1: AccessDenied; prod ({PROD}) eu-west-1: GuardDuty is not enabled"
+    )
+    markdown = O.render_markdown(report)
+    assert "## Failed regions\n\n- localhost (-, host localhost) region ap-south-1: the findings" in markdown
+    assert f"- prod ({PROD}, host prod) region eu-west-1: {no_detector}" in markdown
+    assert "| Max severity | Failed regions |" in markdown and "| High 8 | ap-south-1, eu-west-1 |" in markdown
+    page = O.render_html(report)
+    assert f"<li><b>prod ({PROD}, host prod) region eu-west-1</b>: {no_detector}</li>" in page
+    assert json.loads(O.render_json(report))["failed_regions"] == report["failed_regions"]
+
+
+def test_triage_without_failed_regions_says_none_and_keeps_the_accounts_table():
+    report = O.build_triage_report(
+        [finding("f1", PROD, "prod-exports", 8.0, "2026-11-29T12:00:00.000Z")], [{"account_id": PROD}]
+    )
+    assert report["failed_regions"] == [] and report["summary"]["regions_failed"] == 0
+    markdown = O.render_markdown(report)
+    assert "## Failed regions\n\n_None._" in markdown and "Failed regions |" not in markdown
+    assert not [line for line in O.summary_lines(report) if line.startswith("FAILED")]
+    assert '<h2>Failed regions</h2>\n<p class="none">None.</p>' in O.render_html(report)
+    assert "Failed regions" not in O.render_markdown(O.build_baseline_report([{"account_id": PROD, "host": "p"}]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"failed_regions": ["eu-west-1"]}, "failed_regions[0]: expected a mapping, got str"),
+        ({"failed_regions": [{"host": "prod", "error": "x"}]}, "failed_regions[0]: region is not set"),
+        ({"failed_regions": [{"region": "eu-west-1"}]}, "failed_regions[0] (eu-west-1): neither account_id nor host"),
+        (
+            {"failed_regions": [{"host": "prod", "region": "eu-west-1"}, {"host": "prod", "region": "eu-west-1"}]},
+            "failed_regions[1]: region eu-west-1 of prod is listed twice",
+        ),
+        ({"regions": ["us-east-1", ""]}, "regions[1]: expected a region name, got ''"),
+    ],
+)
+def test_bad_regions_input_names_the_entry(kwargs, message):
+    with pytest.raises(O.OrgReportError, match=re.escape(message)):
+        O.build_triage_report([], **kwargs)
 
 
 class TagCollector(HTMLParser):
@@ -309,3 +417,31 @@ def test_account_outcomes_without_judging_lists_everyone_ok():
         (DEV, "dev", "ok", ""),
     ]
     assert "baseline" not in out[0]
+    assert "failed_regions" not in out[0]  # only with region_failures_var
+
+
+def test_account_outcomes_lists_failed_regions_without_failing_the_host():
+    hostvars = {
+        "prod": {
+            "account_id": PROD,
+            "account_name": "prod",
+            "org_triage__read": {"results": []},
+            "org_triage__region_failures": {"eu-west-1": "no detector", "ap-south-1": ""},
+        },
+        "dev": {"account_id": DEV, "org_triage__read": {"results": []}},
+    }
+    out = O.account_outcomes(
+        ["prod", "dev"], hostvars, result_var="org_triage__read", region_failures_var="org_triage__region_failures"
+    )
+    assert [(o["host"], o["status"]) for o in out] == [("prod", "ok"), ("dev", "ok")]
+    assert out[0]["failed_regions"] == [
+        {"account_id": PROD, "account_name": "prod", "host": "prod", "region": "eu-west-1", "error": "no detector"},
+        {
+            "account_id": PROD,
+            "account_name": "prod",
+            "host": "prod",
+            "region": "ap-south-1",
+            "error": "the findings could not be read in this region",
+        },
+    ]
+    assert out[1]["failed_regions"] == []
