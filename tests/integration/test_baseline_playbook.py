@@ -51,6 +51,8 @@ def test_check_run_writes_drift_report_then_enforce_run_is_idempotent(sandbox, p
     markdown = (tmp_path / "baseline-report.md").read_text()
     assert "| bucket | public_access_block (S3.8 / CIS 2.1.4) |" in markdown
     assert "| acme-alpha | would_change | would_change | would_change | would_change |" in markdown
+    assert report["report"]["html"] == str(tmp_path / "baseline-report.html")
+    assert '<tr class="sus"><td>acme-alpha</td><td>would_change</td>' in (tmp_path / "baseline-report.html").read_text()
 
     rc, result = playbook("cloudsec.s3.baseline", *args)
     assert rc == 0, result
