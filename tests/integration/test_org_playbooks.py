@@ -213,6 +213,27 @@ def check_triage_per_account_over_a_region_without_detector_fails_naming_it(org,
     assert "<h2>Failed regions</h2>" in page and f"{sec['name']} ({sec['id']}, host {sec['name']}) region" in page
 
 
+def check_triage_from_the_administrator_names_it_for_a_region_without_detector(org, playbook):
+    report_dir = org.work / "triage-admin-no-detector"
+    rc, result = playbook(
+        "cloudsec.s3.triage_org",
+        "-i",
+        str(org.inventory),
+        "-e",
+        "org_triage_regions=us-east-1,ap-southeast-2",
+        "-e",
+        f"org_triage_report_dir={report_dir}",
+    )
+    assert rc != 0
+    (final,) = playbook.tasks(result, "Fail when an account or a region could not be read, naming it")
+    admin = "the GuardDuty delegated administrator (ambient credentials)"
+    assert f"{admin} ap-southeast-2: GuardDuty is not enabled in region ap-southeast-2" in final["msg"], final["msg"]
+    assert "localhost" not in final["msg"]
+    report = json.loads((report_dir / "org-triage-report.json").read_text())
+    assert [(r["account_name"], r["region"]) for r in report["failed_regions"]] == [(admin, "ap-southeast-2")]
+    assert len(report["buckets"]) == 3, "the findings of us-east-1 are still reported"
+
+
 def check_triage_refuses_a_bad_region_name_before_reading(org, playbook):
     rc, result = playbook(
         "cloudsec.s3.triage_org",
@@ -233,4 +254,5 @@ def test_organization_baseline_and_triage_over_the_accounts_inventory(org, playb
     check_triage_from_the_delegated_administrator_ranks_buckets_across_accounts(org, playbook)
     check_triage_over_two_regions_merges_them_into_one_report(org, playbook)
     check_triage_per_account_over_a_region_without_detector_fails_naming_it(org, playbook)
+    check_triage_from_the_administrator_names_it_for_a_region_without_detector(org, playbook)
     check_triage_refuses_a_bad_region_name_before_reading(org, playbook)
