@@ -26,10 +26,15 @@ Expected access
 
 Verdicts (per call)
     ``authorized`` (allowed and expected), ``allowed_but_unexpected`` (allowed, but expected access does not name
-    it), ``unauthorized`` (the policies do not allow it: an observed success then means access from somewhere the
-    engine does not see). Without any expected access, an allowed call of a same-account IAM principal is
-    ``authorized`` with ``expected: null`` (intent unknown), while anonymous, public and cross-account access is
-    ``allowed_but_unexpected``: such access is never assumed to be intended.
+    it), ``allowed_intent_unknown`` (allowed, and no expected access is declared for the bucket at all, so whether it
+    was meant cannot be told: declare it to decide), ``unauthorized`` (the policies do not allow it: an observed
+    success then means access from somewhere the engine does not see). ``allowed_intent_unknown`` (with
+    ``expected: null``) is only given to same-account IAM principals; anonymous, public and cross-account access
+    without expected access is ``allowed_but_unexpected``: such access is never assumed to be intended.
+
+Verdicts (per principal)
+    The most alarming of its calls' verdicts: ``allowed_but_unexpected``, then ``allowed_intent_unknown``, then
+    ``authorized``; ``unauthorized`` when nothing it did was allowed.
 """
 
 from __future__ import annotations
@@ -56,7 +61,8 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import sta
 AUTHORIZED = "authorized"
 UNAUTHORIZED = "unauthorized"
 ALLOWED_BUT_UNEXPECTED = "allowed_but_unexpected"
-VERDICTS = (AUTHORIZED, UNAUTHORIZED, ALLOWED_BUT_UNEXPECTED)
+ALLOWED_INTENT_UNKNOWN = "allowed_intent_unknown"
+VERDICTS = (AUTHORIZED, UNAUTHORIZED, ALLOWED_BUT_UNEXPECTED, ALLOWED_INTENT_UNKNOWN)
 
 EXPECTED_ACCESS_TAG = "cloudsec:expected-access"
 EXTERNAL_IDENTITY_POLICY = "identity policies in the caller's account (not visible; assumed to allow)"
@@ -650,20 +656,21 @@ def call_verdict(allowed: bool, expected: bool | None, principal: Principal, res
         return AUTHORIZED
     if expected is False:
         return ALLOWED_BUT_UNEXPECTED
-    # no expected access at all: only same-account identities are given the benefit of the doubt
+    # no expected access at all: anonymous, public and cross-account access is never assumed intended; for a
+    # same-account identity the policies allow it, but whether it was meant is unknown (not "authorized")
     if principal.kind in ("anonymous", "service") or resource_side_only:
         return ALLOWED_BUT_UNEXPECTED
-    return AUTHORIZED
+    return ALLOWED_INTENT_UNKNOWN
 
 
 def principal_verdict(verdicts: Iterable[str]) -> str:
-    """``allowed_but_unexpected`` when any allowed call was not expected; ``authorized`` when something was allowed
+    """``allowed_but_unexpected`` when any allowed call was not expected; else ``allowed_intent_unknown`` when an
+    allowed call's intent is unknown (no expected access declared); else ``authorized`` when something was allowed
     and all of it expected; ``unauthorized`` when nothing it did was allowed (or nothing was observed)."""
     seen = set(verdicts)
-    if ALLOWED_BUT_UNEXPECTED in seen:
-        return ALLOWED_BUT_UNEXPECTED
-    if AUTHORIZED in seen:
-        return AUTHORIZED
+    for verdict in (ALLOWED_BUT_UNEXPECTED, ALLOWED_INTENT_UNKNOWN, AUTHORIZED):
+        if verdict in seen:
+            return verdict
     return UNAUTHORIZED
 
 
@@ -1128,6 +1135,7 @@ def _principal_summary(resolved: Mapping[str, Any], principal: Principal) -> dic
 __all__ = [
     "ALLOWED",
     "ALLOWED_BUT_UNEXPECTED",
+    "ALLOWED_INTENT_UNKNOWN",
     "AUTHORIZED",
     "UNAUTHORIZED",
     "AuthorizationError",

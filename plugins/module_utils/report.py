@@ -32,6 +32,9 @@ from typing import Any
 
 SCHEMA = "cloudsec.s3/incident-report/v1"
 VERDICTS = ("compromised", "suspicious", "no_evidence", "inconclusive")
+# authorization verdicts of a call or principal that the report treats specially (values of authorization.VERDICTS)
+INTENT_UNKNOWN = "allowed_intent_unknown"
+_SUSPECT_CALL_VERDICTS = ("allowed_but_unexpected", "unauthorized")
 HIGH_SEVERITY = 7.0
 CHANGE_FAMILIES = {
     "policy": ("PutBucketPolicy", "DeleteBucketPolicy"),
@@ -593,6 +596,11 @@ def compute_verdict(
     ``suspicious`` when none of those hold but at least one of: a current finding of lower severity names the bucket;
     an actor is suspected (for example its calls came from outside the trusted networks but were all denied).
 
+    A suspected principal whose allowed calls have the authorization verdict ``allowed_intent_unknown`` (no expected
+    access was declared, so the policies allow the calls but nothing says whether they were meant) does not by
+    itself make the bucket compromised; the reasons say so, under either verdict, so that "allowed" is not read as
+    "fine".
+
     ``no_evidence`` when findings or CloudTrail were read and show none of the above; ``inconclusive`` when neither
     triage nor investigation results were given, so nothing was looked at.
     """
@@ -602,6 +610,7 @@ def compute_verdict(
     for f in current:
         text = f"{f['severity_label'] or 'severity'} {f['severity']:g} GuardDuty finding {f['type']}"
         (compromised if f["severity"] >= HIGH_SEVERITY else suspicious).append(f"{text} names the bucket")
+    intent_unknown: list[str] = []
     suspected = {a["arn"] for a in actors if a["suspected"]}
     for entry in authorization:
         if not (entry["suspected"] or entry["principal"] in suspected):
@@ -610,6 +619,12 @@ def compute_verdict(
         if entry["verdict"] == "allowed_but_unexpected":
             unexpected = sorted({c["action"] for c in entry["calls"] if c["verdict"] == "allowed_but_unexpected"})
             compromised.append(f"{name} was allowed calls nobody expected: {', '.join(unexpected) or 'see calls'}")
+        unknown = sorted({c["action"] for c in entry["calls"] if c["verdict"] == INTENT_UNKNOWN})
+        if unknown:
+            intent_unknown.append(
+                f"{name} (suspected) was allowed {', '.join(unknown)} by the policies, but no expected access is "
+                "declared: whether that access was meant is unknown"
+            )
         succeeded = sorted(
             {
                 c["action"]
@@ -630,9 +645,9 @@ def compute_verdict(
         if a["suspected"]:
             suspicious.append(f"{a['label']} is suspected: {'; '.join(a['reasons'][:2]) or 'flagged by investigation'}")
     if compromised:
-        return "compromised", _unique(compromised)
+        return "compromised", _unique(compromised + intent_unknown)
     if suspicious:
-        return "suspicious", _unique(suspicious)
+        return "suspicious", _unique(suspicious + intent_unknown)
     if has_triage or has_investigation:
         looked = " and ".join(
             x for x, ok in (("GuardDuty findings", has_triage), ("CloudTrail", has_investigation)) if ok
@@ -967,6 +982,25 @@ def _changes_table(changes: list[Any]) -> tuple[list[str], list[list[Any]]]:
     return headers, rows
 
 
+def _has_intent_unknown(entries: list[Any]) -> bool:
+    return any(
+        _d(e).get("verdict") == INTENT_UNKNOWN
+        or any(_d(c).get("verdict") == INTENT_UNKNOWN for c in _l(_d(e).get("calls")))
+        for e in entries
+    )
+
+
+def _intent_unknown_hint(code: str) -> str:
+    """The one line telling the reader how to turn ``allowed_intent_unknown`` into a decision; ``code`` formats a
+    name as code in the target format (the text is ours, not input, so it needs no escaping)."""
+    return (
+        f"{code.format(INTENT_UNKNOWN)}: the policies allow the call, but no expected access is declared for this "
+        "bucket, so whether it was meant is unknown. To decide, declare who may do what in the variable "
+        f"{code.format('authorization_expected_access')} or the bucket tag {code.format('cloudsec:expected-access')} "
+        "and run the authorization step again."
+    )
+
+
 def _calls_table(calls: list[Any]) -> tuple[list[str], list[list[Any]]]:
     headers = ["Action", "Resource", "Decision", "Verdict", "Calls", "Errors", "Deciding statements"]
     rows = [
@@ -1059,6 +1093,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out += ["### Changes to the bucket", ""]
     out += _md_table(*_changes_table(_l(t.get("changes"))))
     out += ["## Authorization", ""]
+    if _has_intent_unknown(_l(r.get("authorization"))):
+        out += [_intent_unknown_hint("`{}`"), ""]
     for entry in _l(r.get("authorization")):
         flag = " (suspected)" if entry["suspected"] else ""
         out += [f"### {md(entry['principal'])}{flag}: {md(entry['verdict'] or 'no calls')}", ""]
@@ -1235,7 +1271,7 @@ font-weight:700;color:#fff;font-size:16px}.v-compromised{background:#c0392b}.v-s
 .none{color:#888;font-style:italic}.chart{width:100%;height:auto}.ax{font-size:10px;fill:#666}.mk{font-size:12px;
 font-weight:700}.legend{margin:4px 0 8px}.lg{margin-right:14px;font-size:12px;white-space:nowrap}
 .lg i{display:inline-block;width:10px;height:10px;margin-right:4px}
-.note{background:#fff8e1;border-left:4px solid #f1c40f;padding:6px 10px;margin:6px 0}
+.note{background:#fff8e1;border-left:4px solid #f1c40f;padding:6px 10px;margin:6px 0}tr.unk td{background:#fff8e1}
 code{font-size:12px}footer{color:#888;font-size:12px;margin-top:30px}
 """
 
@@ -1303,13 +1339,18 @@ def render_html(report: Mapping[str, Any]) -> str:
     entries = _l(r.get("authorization"))
     if not entries:
         body.append('<p class="none">No authorization results were given.</p>')
+    if _has_intent_unknown(entries):
+        body.append(f'<p class="note">{_intent_unknown_hint("<code>{}</code>")}</p>')
     for entry in entries:
         flag = " (suspected)" if entry["suspected"] else ""
         body.append(f"<h3>{h(entry['principal'])}{flag}: {h(entry['verdict'] or 'no calls')}</h3>")
         body.append(
             _html_table(
                 *_calls_table(entry["calls"]),
-                ["sus" if c["verdict"] in ("allowed_but_unexpected", "unauthorized") else "" for c in entry["calls"]],
+                [
+                    "sus" if c["verdict"] in _SUSPECT_CALL_VERDICTS else "unk" if c["verdict"] == INTENT_UNKNOWN else ""
+                    for c in entry["calls"]
+                ],
             )
         )
         if entry["remediation"]:

@@ -19,7 +19,7 @@ description:
     disagreement instead of hiding it; when the API errors or is missing, the C(status) of RV(simulation) is
     V(unavailable).
   - Compares the allowed calls with the expected access (from O(expected_access) or from the bucket's tags) and gives
-    each call a verdict, V(authorized), V(unauthorized) or V(allowed_but_unexpected).
+    each call a verdict, V(authorized), V(allowed_but_unexpected), V(allowed_intent_unknown) or V(unauthorized).
   - Lists the excessive permissions of the principal on the bucket (admin policies, wildcard S3 actions, wildcard
     resources, public or cross-account grants, grants beyond the expected access), each with the policy and
     statement to fix, and the least-privilege statement covering the expected access.
@@ -84,9 +84,11 @@ options:
     default: true
 notes:
   - Needs read-only permissions only; the exact IAM actions are listed in the collection's C(docs/iam-policies.md).
-  - "Without any expected access, an allowed call of a same-account IAM principal is V(authorized) with
-    C(expected: null); anonymous, public and cross-account access is never assumed to be intended and is
-    V(allowed_but_unexpected)."
+  - "Without any expected access for the bucket, an allowed call of a same-account IAM principal is
+    V(allowed_intent_unknown) with C(expected: null): the policies allow it, but nothing says whether it was meant.
+    Declare the expected access (O(expected_access) or the bucket tag O(expected_access_tag)) to turn it into
+    V(authorized) or V(allowed_but_unexpected). Anonymous, public and cross-account access is never assumed to be
+    intended and is V(allowed_but_unexpected)."
   - Not modelled by the engine (so not in the decisions) are SCPs, RCPs, VPC endpoint policies and KMS key policies.
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -135,11 +137,13 @@ bucket:
   sample: acme-customer-exports
 verdict:
   description: >-
-    The principal's verdict: V(allowed_but_unexpected) when any allowed call was not expected, V(authorized) when
-    something was allowed and all of it expected, V(unauthorized) when nothing it did was allowed; V(null) with no
-    calls.
+    The principal's verdict: V(allowed_but_unexpected) when any allowed call was not expected; otherwise
+    V(allowed_intent_unknown) when an allowed call's intent is unknown (no expected access declared for the
+    bucket); otherwise V(authorized) when something was allowed and all of it expected; V(unauthorized) when
+    nothing it did was allowed; V(null) with no calls.
   returned: always
   type: str
+  choices: [allowed_but_unexpected, allowed_intent_unknown, authorized, unauthorized]
   sample: allowed_but_unexpected
 flagged:
   description: Whether the principal needs attention (an unexpected allowed call, or excessive permissions).
@@ -183,8 +187,11 @@ calls:
       type: bool
       sample: false
     verdict:
-      description: V(authorized), V(unauthorized) or V(allowed_but_unexpected).
+      description: >-
+        V(authorized) (allowed and expected), V(allowed_but_unexpected) (allowed, expected access does not cover
+        it), V(allowed_intent_unknown) (allowed, no expected access declared) or V(unauthorized) (not allowed).
       type: str
+      choices: [authorized, allowed_but_unexpected, allowed_intent_unknown, unauthorized]
       sample: allowed_but_unexpected
     excessive_permissions:
       description: The excessive-permission entries among the deciding statements (short form, with the fix).
@@ -215,7 +222,7 @@ call_verdicts:
   description: How many calls got each verdict.
   returned: always
   type: dict
-  sample: {authorized: 0, unauthorized: 0, allowed_but_unexpected: 2}
+  sample: {authorized: 0, unauthorized: 0, allowed_but_unexpected: 2, allowed_intent_unknown: 0}
 excessive_permissions:
   description: >-
     Statements giving the principal more on the bucket than it should have. C(reasons) among V(admin_policy),

@@ -27,6 +27,9 @@ description:
     bucket's configuration; V(suspicious) when a lower-severity finding names the bucket or an actor is suspected;
     V(no_evidence) when findings or CloudTrail were read and show none of that; V(inconclusive) when neither triage
     nor investigation results were given.
+  - A suspected principal whose allowed calls have the authorization verdict V(allowed_intent_unknown) (no expected
+    access declared) does not by itself make the bucket V(compromised); the verdict reasons name it and those calls,
+    and the authorization section of the report says how to declare the expected access.
   - B(Check mode) - the report is the output of a read-only run, so it is written in check mode too (it changes
     nothing in the account except the report objects in an S3 location). Pass O(check_mode_run=true) when the step
     results come from a check-mode run (the role does this with C(ansible_check_mode) and runs this task with

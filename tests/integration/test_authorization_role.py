@@ -23,8 +23,8 @@ def _result(playbook, result: dict) -> dict:
     return published["authorization_result"]
 
 
-def test_role_reads_investigate_result_and_flags_the_attacker_and_the_public_statement(sandbox, playbook, tmp_path):
-    expected = sandbox.scenario("public-exfiltration")["expected"]
+def _investigate_result(expected: dict) -> tuple[dict, str]:
+    """The investigate role's result for the scenario, and the app-reporting session in it."""
     attacker = expected["attacker"]
     reporting = next(a for a in expected["legitimate_role_arns"] if a.endswith("/app-reporting"))
     session = reporting.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/i-0123456789abcdef0"
@@ -48,6 +48,13 @@ def test_role_reads_investigate_result_and_flags_the_attacker_and_the_public_sta
             session: [{"action": "GetObject", "resource": key, "count": 900, "error_count": 0}],
         },
     }  # fmt: skip
+    return investigate_result, session
+
+
+def test_role_reads_investigate_result_and_flags_the_attacker_and_the_public_statement(sandbox, playbook, tmp_path):
+    expected = sandbox.scenario("public-exfiltration")["expected"]
+    attacker = expected["attacker"]
+    investigate_result, session = _investigate_result(expected)
     varfile = tmp_path / "vars.json"
     varfile.write_text(
         json.dumps({"investigate_result": investigate_result, "authorization_expected_access": EXPECTED_ACCESS})
@@ -75,10 +82,46 @@ def test_role_reads_investigate_result_and_flags_the_attacker_and_the_public_sta
     summary = authz["summary"]
     assert sorted(summary["flagged"]) == sorted([attacker["principal_arn"], "anonymous"])
     assert summary["authorized"] == [session]
+    assert summary["intent_unknown"] == []
     fixes = {(e["policy_name"], e["fix"]["action"]) for e in authz["excessive_permissions"]}
     assert (expected["excessive_policy"]["name"], "detach_policy") in fixes
     assert (f"bucket policy of {expected['victim_bucket']}", "remove_bucket_policy_statement") in fixes
     assert authz["public_access"]["is_public"] is True
+
+
+def test_without_expected_access_the_attacker_is_allowed_with_intent_unknown_not_authorized(
+    sandbox, playbook, tmp_path
+):
+    expected = sandbox.scenario("public-exfiltration")["expected"]
+    attacker = expected["attacker"]["principal_arn"]
+    investigate_result, session = _investigate_result(expected)
+    varfile = tmp_path / "vars.json"
+    varfile.write_text(json.dumps({"investigate_result": investigate_result, "authorization_simulate": False}))
+    rc, result = playbook(PLAYBOOK, "-e", f"@{varfile}")
+    assert rc == 0, result
+    authz = _result(playbook, result)
+    by_label = {p["principal"]["label"]: p for p in authz["principals"]}
+
+    bad = by_label[attacker]
+    assert bad["expected_access"]["known"] is False
+    assert [(c["decision"], c["verdict"]) for c in bad["calls"]] == [("allowed", "allowed_intent_unknown")] * 2
+    assert bad["verdict"] == "allowed_intent_unknown"
+    assert by_label[session]["verdict"] == "allowed_intent_unknown"
+    assert by_label["anonymous"]["verdict"] == "allowed_but_unexpected"
+
+    summary = authz["summary"]
+    assert summary["authorized"] == []
+    assert sorted(summary["intent_unknown"]) == sorted([attacker, session])
+    assert summary["allowed_but_unexpected"] == ["anonymous"]
+    [shown] = [
+        host
+        for play in result["plays"]
+        for task in play["tasks"]
+        if task["task"]["name"].endswith("Report who was allowed, by what, and what grants too much")
+        for host in task["hosts"].values()
+    ]
+    [line] = [m for m in shown["msg"] if m.startswith("Allowed, intent unknown")]
+    assert "authorization_expected_access" in line and "cloudsec:expected-access" in line and attacker in line
 
 
 def test_role_without_a_bucket_fails_naming_the_variable(sandbox, playbook):

@@ -108,6 +108,16 @@ def test_public_exfiltration_full_response_then_restore(sandbox, playbook, tmp_p
     suspected = [p["arn"] for p in report["suspected_principals"]]
     assert attacker["principal_arn"] in suspected
     assert not set(expected.get("legitimate_role_arns", [])) & set(suspected)
+    # the bucket declares no expected access: the attacker's allowed calls are "intent unknown", never "authorized"
+    [thief] = [e for e in report["authorization"] if e["principal"] == attacker["principal_arn"]]
+    assert thief["verdict"] == "allowed_intent_unknown"
+    assert "authorized" not in {c["verdict"] for c in thief["calls"]}
+    assert any(
+        "(suspected) was allowed" in r and "s3:PutBucketPolicy" in r and "no expected access is declared" in r
+        for r in report["verdict_reasons"]
+    ), report["verdict_reasons"]
+    markdown = (tmp_path / "out" / "inc-exfil" / bucket / "report.md").read_text()
+    assert markdown.count("`authorization_expected_access`") == 1
     assert report["actions_taken"], "the report lists what was done"
     assert all(a.get("undo") for a in report["containment"])
 

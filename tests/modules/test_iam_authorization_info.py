@@ -100,6 +100,40 @@ def test_public_exfiltration_names_public_statement_wildcard_policy_and_legitima
     assert statement["Resource"] == [f"arn:aws:s3:::{VICTIM}", f"arn:aws:s3:::{VICTIM}/*"]
 
 
+def test_attacker_without_any_expected_access_is_allowed_with_intent_unknown_not_authorized(sandbox, run_module):
+    expected = sandbox.scenario("public-exfiltration")["expected"]
+    failed, attacker = run_module(
+        "iam_authorization_info",
+        {
+            "principal": expected["attacker"]["principal_arn"],
+            "bucket": VICTIM,
+            "calls": [{"action": "DeleteBucketPublicAccessBlock"}, {"action": "PutBucketPolicy"}],
+            "simulate": False,
+        },
+    )
+    assert not failed, attacker
+    assert attacker["expected_access"] == {"source": "none", "entries": [], "known": False}
+    assert [(c["decision"], c["expected"], c["verdict"]) for c in attacker["calls"]] == [
+        ("allowed", None, "allowed_intent_unknown"),
+        ("allowed", None, "allowed_intent_unknown"),
+    ]
+    assert attacker["verdict"] == "allowed_intent_unknown"
+    assert attacker["call_verdicts"]["allowed_intent_unknown"] == 2 and attacker["call_verdicts"]["authorized"] == 0
+
+
+def test_tagged_expected_access_that_does_not_name_the_principal_makes_its_calls_unexpected(sandbox, run_module):
+    _bucket_with_reader(sandbox, {"cloudsec:expected-access": "role/app-reporting=s3:GetObject"})
+    failed, result = run_module(
+        "iam_authorization_info",
+        {"principal": "reader", "bucket": "tagged-bucket", "calls": [{"action": "GetObject"}], "simulate": False},
+    )
+    assert not failed, result
+    assert result["expected_access"]["known"] is True and result["expected_access"]["entries"] == []
+    [call] = result["calls"]
+    assert (call["decision"], call["expected"], call["verdict"]) == ("allowed", False, "allowed_but_unexpected")
+    assert result["verdict"] == "allowed_but_unexpected" and result["flagged"] is True
+
+
 def _bucket_with_reader(sandbox, tags: dict | None = None) -> None:
     s3, iam = sandbox.client("s3"), sandbox.client("iam")
     s3.create_bucket(Bucket="tagged-bucket")

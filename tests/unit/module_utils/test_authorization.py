@@ -4,6 +4,7 @@ permissions and the least-privilege statement, on principals and buckets in the 
 from __future__ import annotations
 
 import pytest
+from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import VERDICTS
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import AuthorizationError
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import analyse_principal
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import call_resource
@@ -12,6 +13,7 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import i
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import parse_expected_access
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import parse_expected_access_tags
 from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import prepare_calls
+from ansible_collections.cloudsec.s3.plugins.module_utils.authorization import principal_verdict
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import PrincipalPolicies
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import Request
 from ansible_collections.cloudsec.s3.plugins.module_utils.policy_eval import evaluate
@@ -213,13 +215,110 @@ def test_public_acl_grant_is_excessive_for_anonymous_unless_acls_are_disabled():
     assert enforced["excessive_permissions"] == []
 
 
-def test_without_expected_access_same_account_user_is_authorized_with_intent_unknown():
+def test_without_expected_access_same_account_user_is_allowed_intent_unknown_not_authorized():
     user = _user("app", ("app-read", _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{ARN}/*"})))
     result = _analyse(user, _bucket(), [{"action": "GetObject", "resource": "k"}])
-    assert result["calls"][0]["verdict"] == "authorized"
+    assert result["calls"][0]["decision"] == "allowed"
+    assert result["calls"][0]["verdict"] == "allowed_intent_unknown"
     assert result["calls"][0]["expected"] is None
+    assert result["verdict"] == "allowed_intent_unknown"
+    assert result["call_verdicts"] == {
+        "authorized": 0,
+        "unauthorized": 0,
+        "allowed_but_unexpected": 0,
+        "allowed_intent_unknown": 1,
+    }
     assert result["expected_access"] == {"source": "none", "entries": [], "known": False}
     assert result["excessive_permissions"] == []
+
+
+@pytest.mark.parametrize(
+    ("expected", "verdict"),
+    [
+        pytest.param([], "allowed_intent_unknown", id="no-expected-access-at-all"),
+        pytest.param(
+            [{"principal": "role/app-reporting", "actions": ["s3:GetObject"]}],
+            "allowed_but_unexpected",
+            id="expected-access-names-someone-else",
+        ),
+        pytest.param(
+            [{"principal": "user/svc-legacy-backup", "actions": ["s3:GetObject"]}],
+            "allowed_but_unexpected",
+            id="expected-access-names-it-for-other-actions",
+        ),
+        pytest.param(
+            [{"principal": "user/svc-legacy-backup", "actions": ["s3:PutBucketPolicy"]}],
+            "authorized",
+            id="expected-access-covers-the-call",
+        ),
+    ],
+)
+def test_intent_is_unknown_only_when_the_bucket_has_no_expected_access_at_all(expected, verdict):
+    user = _user("svc-legacy-backup", ("all-s3", _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})))
+    result = _analyse(user, _bucket(), [{"action": "PutBucketPolicy"}], expected)
+    [call] = result["calls"]
+    assert call["decision"] == "allowed"
+    assert (call["verdict"], result["verdict"]) == (verdict, verdict)
+    assert call["expected"] is (None if not expected else verdict == "authorized")
+
+
+@pytest.mark.parametrize(
+    "resolved",
+    [
+        pytest.param(ANONYMOUS, id="anonymous"),
+        pytest.param(
+            {
+                "input": "arn:aws:iam::444455556666:user/outsider",
+                "type": "user",
+                "arn": "arn:aws:iam::444455556666:user/outsider",
+                "name": "outsider",
+                "account_id": "444455556666",
+                "cross_account": True,
+                "exists": None,
+                "policies": [],
+            },
+            id="cross-account",
+        ),
+    ],
+)
+def test_without_expected_access_public_and_cross_account_access_stays_unexpected(resolved):
+    everyone = {
+        "Sid": "Everyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{ARN}/*",
+    }
+    result = _analyse(resolved, _bucket(_doc(everyone)), [{"action": "GetObject", "resource": "k"}])
+    [call] = result["calls"]
+    assert call["decision"] == "allowed" and call["expected"] is None
+    assert call["verdict"] == result["verdict"] == "allowed_but_unexpected"
+    assert result["flagged"] is True
+
+
+def test_intent_unknown_outranks_denied_calls_of_the_same_principal():
+    user = _user("app", ("app-read", _doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{ARN}/*"})))
+    result = _analyse(user, _bucket(), [{"action": "GetObject", "resource": "k"}, {"action": "PutBucketPolicy"}])
+    assert [c["verdict"] for c in result["calls"]] == ["allowed_intent_unknown", "unauthorized"]
+    assert result["verdict"] == "allowed_intent_unknown"
+
+
+@pytest.mark.parametrize(
+    ("calls", "verdict"),
+    [
+        (["authorized", "allowed_intent_unknown", "allowed_but_unexpected", "unauthorized"], "allowed_but_unexpected"),
+        (["unauthorized", "allowed_but_unexpected", "authorized"], "allowed_but_unexpected"),
+        (["authorized", "allowed_intent_unknown", "unauthorized"], "allowed_intent_unknown"),
+        (["allowed_intent_unknown", "authorized"], "allowed_intent_unknown"),
+        (["unauthorized", "authorized"], "authorized"),
+        (["unauthorized", "unauthorized"], "unauthorized"),
+        ([], "unauthorized"),
+    ],
+)
+def test_principal_verdict_is_the_most_alarming_call_verdict(calls, verdict):
+    assert principal_verdict(calls) == verdict
+    assert principal_verdict(reversed(calls)) == verdict
+    assert set(calls) <= set(VERDICTS)
 
 
 def test_wildcard_managed_policy_allows_put_bucket_policy_and_is_excessive():

@@ -169,7 +169,7 @@ def auth_call(action, verdict, *, count=5, errors=0, sid="LegacyBackupAllS3", po
     }
 
 
-def authorization_result(verdict="authorized", calls=None):
+def authorization_result(verdict="allowed_intent_unknown", calls=None):
     fix = {
         "action": "remove_bucket_policy_statement",
         "sid": "PublicRead",
@@ -327,6 +327,73 @@ def test_suspect_allowed_unexpected_calls_is_compromised_without_findings():
     )
     assert report["verdict"] == "compromised"
     assert any("nobody expected: s3:GetObject" in r for r in report["verdict_reasons"])
+
+
+def test_suspect_allowed_with_intent_unknown_is_named_in_the_reasons_but_not_compromised_by_that_alone():
+    investigate = investigate_result()
+    investigate["timeline"] = []
+    calls = [
+        auth_call("s3:PutBucketPolicy", "allowed_intent_unknown"),
+        auth_call("s3:GetObject", "unauthorized", count=2, errors=2),
+    ]
+    report = R.build_report(
+        investigate=investigate, authorization=authorization_result("allowed_intent_unknown", calls)
+    )
+    assert report["verdict"] == "suspicious"
+    [reason] = [r for r in report["verdict_reasons"] if "intent" in r or "expected access" in r]
+    assert reason.startswith("user/svc-legacy-backup (suspected) was allowed s3:PutBucketPolicy by the policies")
+    assert "no expected access is declared" in reason and "s3:GetObject" not in reason
+
+
+def test_intent_unknown_reason_stays_next_to_the_reasons_that_make_it_compromised():
+    calls = [
+        auth_call("s3:PutBucketPublicAccessBlock", "allowed_intent_unknown"),
+        auth_call("s3:PutBucketPolicy", "allowed_intent_unknown"),
+    ]
+    report = R.build_report(
+        investigate=investigate_result(), authorization=authorization_result("allowed_intent_unknown", calls)
+    )
+    assert report["verdict"] == "compromised"
+    assert report["verdict_reasons"][0] == "user/svc-legacy-backup changed the bucket: DeleteBucketPublicAccessBlock"
+    assert report["verdict_reasons"][-1] == (
+        "user/svc-legacy-backup (suspected) was allowed s3:PutBucketPolicy, s3:PutBucketPublicAccessBlock by the "
+        "policies, but no expected access is declared: whether that access was meant is unknown"
+    )
+    assert not any("nobody expected" in r for r in report["verdict_reasons"])
+
+
+def test_intent_unknown_of_a_principal_nobody_suspects_is_not_a_reason():
+    authorization = authorization_result(
+        "allowed_intent_unknown", [auth_call("s3:GetObject", "allowed_intent_unknown")]
+    )
+    authorization["principals"][0]["principal"] = {"label": REPORTING, "arn": REPORTING, "type": "role"}
+    report = R.build_report(investigate=investigate_result(), authorization=authorization)
+    assert not any("expected access" in r for r in report["verdict_reasons"])
+
+
+def test_authorization_section_says_once_how_to_resolve_intent_unknown():
+    unknown = authorization_result(
+        "allowed_intent_unknown",
+        [
+            auth_call("s3:PutBucketPolicy", "allowed_intent_unknown"),
+            auth_call("s3:GetObject", "allowed_intent_unknown"),
+        ],
+    )
+    unknown["principals"].append(copy.deepcopy(unknown["principals"][0]))
+    unknown["principals"][1]["principal"] = {"label": REPORTING, "arn": REPORTING, "type": "role"}
+    report = full_report(authorization=unknown)
+    md_text, page = R.render_markdown(report), R.render_html(report)
+    md_hint = [line for line in md_text.splitlines() if "`authorization_expected_access`" in line]
+    assert len(md_hint) == 1 and "`cloudsec:expected-access`" in md_hint[0]
+    assert md_text.index(md_hint[0]) > md_text.index("## Authorization")
+    assert md_text.index(md_hint[0]) < md_text.index("| Action | Resource | Decision | Verdict")
+    assert page.count("<code>authorization_expected_access</code>") == 1
+    assert "<code>cloudsec:expected-access</code>" in page
+    assert page.count('<tr class="unk">') == 4 and '<tr class="sus">' not in page.split("<h2>Authorization</h2>")[1]
+
+    decided = full_report(authorization=authorization_result("authorized", [auth_call("s3:GetObject", "authorized")]))
+    assert "authorization_expected_access" not in R.render_markdown(decided)
+    assert "authorization_expected_access" not in R.render_html(decided)
 
 
 def test_suspect_whose_calls_were_all_denied_is_only_suspicious():
