@@ -1090,7 +1090,13 @@ def analyse_principal(
     remediation = [e["fix"]["text"] for e in excessive]
     if least is None and excessive:
         who = "anonymous callers" if principal.kind == "anonymous" else (principal.arn or "this principal")
-        remediation.append(f"No access to {bucket} is expected for {who}: remove it rather than narrow it")
+        if known:
+            remediation.append(f"No access to {bucket} is expected for {who}: remove it rather than narrow it")
+        else:  # nothing declared: "remove it" could cut off an application that needs this access
+            remediation.append(
+                f"No expected access is declared for {bucket}, so the least-privilege grant for {who} is unknown: "
+                f"declare it (authorization_expected_access or the bucket tag {EXPECTED_ACCESS_TAG}) before narrowing"
+            )
     elif least is not None and excessive:
         remediation.append(f"Grant instead exactly the expected access: statement {least['Sid']}")
     summary = {v: sum(1 for c in out_calls if c["verdict"] == v) for v in VERDICTS}

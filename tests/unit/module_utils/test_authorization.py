@@ -343,6 +343,19 @@ def test_wildcard_managed_policy_allows_put_bucket_policy_and_is_excessive():
     assert any("No access to acme-data is expected" in line for line in result["remediation"])
 
 
+def test_without_declared_expected_access_the_remediation_does_not_say_remove():
+    """Nothing declared: telling the responder to remove the access could cut off an application that needs it."""
+    user = _user(
+        "svc-legacy-backup", ("Wide", _doc({"Sid": "AllS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    )
+    result = _analyse(user, _bucket(), [{"action": "PutBucketPolicy"}])
+    assert result["calls"][0]["verdict"] == "allowed_intent_unknown"
+    assert result["excessive_permissions"] and result["least_privilege_statement"] is None
+    assert not any("remove it rather than narrow it" in line for line in result["remediation"])
+    [hint] = [line for line in result["remediation"] if line.startswith("No expected access is declared")]
+    assert "acme-data" in hint and "cloudsec:expected-access" in hint and "authorization_expected_access" in hint
+
+
 def test_admin_policy_is_reported_as_admin():
     user = _user("ops-admin", ("Admin", _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})))
     result = _analyse(user, _bucket(), [{"action": "GetObject", "resource": "k"}])
