@@ -23,9 +23,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.cloudsec.s3.plugins.module_utils.report import _CSS
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import _html_table
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import h
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import html_page
 
 #: File name of each format, in the report directory.
 FILES = {"json": "baseline-report.json", "markdown": "baseline-report.md", "html": "baseline-report.html"}
@@ -170,11 +170,4 @@ def render_html(result: Mapping[str, Any]) -> str:
         "<h2>Details (everything not compliant)</h2>",
         f"<ul>{''.join(details)}</ul>" if details else '<p class="none">None.</p>',
     ]
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{h(title)}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return html_page(title, body)

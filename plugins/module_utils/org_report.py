@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.cloudsec.s3.plugins.module_utils.findings import normalize_finding
-from ansible_collections.cloudsec.s3.plugins.module_utils.report import _CSS
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import _html_table
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import _md_table
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import h
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import html_page
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import iso
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import md
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import parse_time
@@ -727,13 +727,4 @@ def render_html(report: Mapping[str, Any]) -> str:
             classes = ["sus" if b["max_severity"] >= 7.0 else "" for b in _l(report.get("buckets"))]
         body.append(_html_table(headers, rows, classes))
     body.append(f"<footer>{h(report.get('schema'))} - content digest {h(report.get('content_digest'))}</footer>")
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{h(_title(report))}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    return html_page(_title(report), body)

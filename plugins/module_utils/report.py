@@ -1275,6 +1275,20 @@ font-weight:700}.legend{margin:4px 0 8px}.lg{margin-right:14px;font-size:12px;wh
 code{font-size:12px}footer{color:#888;font-size:12px;margin-top:30px}
 """
 
+#: The page's Content-Security-Policy: no scripts, no fetches, only the inline style and data: images.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A self-contained HTML page (inline style, strict CSP) around ``body``, the already escaped HTML blocks."""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{h(title)}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
 
 def render_html(report: Mapping[str, Any]) -> str:
     r = report
@@ -1372,11 +1386,4 @@ def render_html(report: Mapping[str, Any]) -> str:
         )
     body.append(f"<footer>{h(r.get('schema'))} - content digest {h(r.get('content_digest'))}</footer>")
     title = f"Incident report {_s(r.get('incident_id'))} {_s(r.get('bucket'))}".strip()
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{h(title)}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return html_page(title, body)
