@@ -351,12 +351,21 @@ def build_triage_report(
             raise OrgReportError(f"failed_regions[{index}]: region {key[1]} of {key[0]} is listed twice")
         failed_reads[key] = failure
     entries: dict[str, dict[str, Any]] = {}
+    # An inventory with one host per account and region lists an account once per host: one entry per account,
+    # failed when any of its hosts failed, each error named by its host.
+    host_errors: dict[str, dict[str, str]] = {}
     for index, raw in enumerate(accounts):
         entry = _account_entry(index, raw)
         key = entry["account_id"] or entry["host"]
-        if key in entries:
+        hosts = host_errors.setdefault(key, {})
+        if entry["host"] in hosts:
             raise OrgReportError(f"accounts[{index}]: account {key} is listed twice")
-        entries[key] = entry
+        hosts[entry["host"]] = (entry["error"] or "failed") if entry["status"] == "failed" else ""
+        kept = entries.setdefault(key, entry)
+        failures = {host: error for host, error in hosts.items() if error}
+        if kept is not entry and failures:
+            kept["status"] = "failed"
+            kept["error"] = "; ".join(f"{host}: {error}" for host, error in failures.items())
     by_id: dict[tuple[str, str], dict[str, Any]] = {}
     for index, raw in enumerate(findings):
         try:

@@ -223,6 +223,32 @@ def test_same_finding_id_in_two_accounts_is_two_findings():
     assert {b["account_id"] for b in report["buckets"]} == {PROD, DEV}
 
 
+def test_triage_merges_one_account_read_by_a_host_per_region():
+    """An inventory with ``regions`` gives one host per account and region: the report has one entry per account,
+    failed when one of its hosts failed, naming that host."""
+    findings = [
+        finding("f-use", PROD, "prod-exports", 5.0, "2026-11-29T12:00:00.000Z"),
+        finding("f-euw", PROD, "prod-exports", 8.0, "2026-11-29T11:00:00.000Z", region="eu-west-1"),
+    ]
+    accounts = [
+        {"account_id": PROD, "account_name": "prod", "host": "prod_us_east_1"},
+        {"account_id": PROD, "account_name": "prod", "host": "prod_eu_west_1"},
+        {"account_id": DEV, "account_name": "dev", "host": "dev_us_east_1", "status": "failed", "error": "denied"},
+        {"account_id": DEV, "account_name": "dev", "host": "dev_eu_west_1", "status": "failed", "error": "denied"},
+        {"account_id": "777788889999", "account_name": "audit", "host": "audit_us_east_1"},
+        {"account_id": "777788889999", "host": "audit_eu_west_1", "status": "failed", "error": "throttled"},
+    ]
+    report = O.build_triage_report(findings, accounts, mode="per_account")
+    by_id = {a["account_id"]: a for a in report["accounts"]}
+    assert sorted(by_id) == sorted([PROD, DEV, "777788889999"])
+    assert (by_id[PROD]["status"], by_id[PROD]["findings"]) == ("ok", 2)
+    assert by_id[DEV]["status"] == "failed"
+    assert by_id[DEV]["error"] == "dev_us_east_1: denied; dev_eu_west_1: denied"
+    audit = by_id["777788889999"]
+    assert (audit["account_name"], audit["status"], audit["error"]) == ("audit", "failed", "audit_eu_west_1: throttled")
+    assert report["summary"]["accounts"] == 3 and report["summary"]["accounts_failed"] == 2
+
+
 def test_triage_over_regions_shows_the_region_of_each_finding():
     findings = [
         finding("f-use", PROD, "prod-exports", 5.0, "2026-11-29T12:00:00.000Z"),
