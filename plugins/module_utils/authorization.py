@@ -1090,9 +1090,9 @@ def analyse_principal(
     remediation = [e["fix"]["text"] for e in excessive]
     if least is None and excessive:
         who = "anonymous callers" if principal.kind == "anonymous" else (principal.arn or "this principal")
-        if known:
+        if known or resource_side_only:  # anonymous and cross-account access is never assumed intended
             remediation.append(f"No access to {bucket} is expected for {who}: remove it rather than narrow it")
-        else:  # nothing declared: "remove it" could cut off an application that needs this access
+        else:  # nothing declared: "remove it" could cut off an application of the account that needs this access
             remediation.append(
                 f"No expected access is declared for {bucket}, so the least-privilege grant for {who} is unknown: "
                 f"declare it (authorization_expected_access or the bucket tag {EXPECTED_ACCESS_TAG}) before narrowing"

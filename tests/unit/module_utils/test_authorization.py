@@ -208,6 +208,8 @@ def test_public_acl_grant_is_excessive_for_anonymous_unless_acls_are_disabled():
     assert open_acl["calls"][0]["decision"] == "allowed"
     assert open_acl["calls"][0]["deciding_statements"][0]["policy_type"] == "acl"
     assert open_acl["excessive_permissions"][0]["fix"]["action"] == "remove_acl_grant"
+    # nothing declared, but public access is never assumed intended: the advice stays "remove it"
+    assert any("anonymous callers: remove it rather than narrow it" in line for line in open_acl["remediation"])
     enforced = _analyse(
         ANONYMOUS, _bucket(grants=[grant], ownership="BucketOwnerEnforced"), [{"action": "ListObjects"}]
     )
