@@ -42,6 +42,8 @@ KINDS = ("baseline", "triage")
 #: Control outcomes of s3_bucket_baseline, in the order the report shows them.
 STATUSES = ("compliant", "changed", "would_change", "excepted", "non_compliant", "failed")
 ACCOUNT_STATUSES = ("ok", "failed")
+#: The error of a failed region when none was recorded.
+REGION_UNREADABLE = "the findings could not be read in this region"
 
 __all__ = [
     "SCHEMA",
@@ -87,24 +89,33 @@ def content_digest(report: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+def _who(item: Mapping[str, Any], where: str) -> dict[str, str]:
+    """``account_id``, ``account_name`` and ``host`` of an account or a failed region; id or host must be set."""
+    account_id = _s(item.get("account_id"))
+    host = _s(item.get("host"))
+    if not account_id and not host:
+        raise OrgReportError(f"{where}: neither account_id nor host is set")
+    return {
+        "account_id": account_id,
+        "account_name": _s(item.get("account_name")) or host or account_id,
+        "host": host or account_id,
+    }
+
+
 def _account_entry(index: int, raw: Any) -> dict[str, Any]:
     """One account as the report shows it; the status is ``failed`` when asked, or when it has no result."""
     item = _d(raw)
     if not item:
         raise OrgReportError(f"accounts[{index}]: expected a mapping, got {type(raw).__name__}")
-    account_id = _s(item.get("account_id"))
-    host = _s(item.get("host"))
-    if not account_id and not host:
-        raise OrgReportError(f"accounts[{index}]: neither account_id nor host is set")
+    who = _who(item, f"accounts[{index}]")
     status = _s(item.get("status")) or "ok"
     if status not in ACCOUNT_STATUSES:
+        named = who["account_id"] or who["host"]
         raise OrgReportError(
-            f"accounts[{index}] ({account_id or host}): status {status!r} is not one of {', '.join(ACCOUNT_STATUSES)}"
+            f"accounts[{index}] ({named}): status {status!r} is not one of {', '.join(ACCOUNT_STATUSES)}"
         )
     return {
-        "account_id": account_id,
-        "account_name": _s(item.get("account_name")) or host or account_id,
-        "host": host or account_id,
+        **who,
         "ou_path": _s(item.get("ou_path")) or None,
         "status": status,
         "error": _s(item.get("error")) or None,
@@ -157,7 +168,7 @@ def account_outcomes(
         if region_failures_var:
             who = {k: entry[k] for k in ("account_id", "account_name", "host")}
             entry["failed_regions"] = [
-                {**who, "region": _s(region), "error": _s(error) or "the findings could not be read in this region"}
+                {**who, "region": _s(region), "error": _s(error) or REGION_UNREADABLE}
                 for region, error in _d(hv.get(region_failures_var)).items()
             ]
         out.append(entry)
@@ -310,16 +321,10 @@ def _failed_region_entry(index: int, raw: Any) -> dict[str, Any]:
     region = _s(item.get("region")).strip()
     if not region:
         raise OrgReportError(f"failed_regions[{index}]: region is not set")
-    account_id = _s(item.get("account_id"))
-    host = _s(item.get("host"))
-    if not account_id and not host:
-        raise OrgReportError(f"failed_regions[{index}] ({region}): neither account_id nor host is set")
     return {
-        "account_id": account_id,
-        "account_name": _s(item.get("account_name")) or host or account_id,
-        "host": host or account_id,
+        **_who(item, f"failed_regions[{index}] ({region})"),
         "region": region,
-        "error": _s(item.get("error")) or "the findings could not be read in this region",
+        "error": _s(item.get("error")) or REGION_UNREADABLE,
     }
 
 
@@ -663,6 +668,14 @@ def _failed_region_lines(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _failure_sections(report: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(heading, [(who, error)]) of the lists of failures: accounts, and for triage the regions."""
+    sections = [("Failed accounts", _failed_lines(report))]
+    if report.get("kind") == "triage":
+        sections.append(("Failed regions", _failed_region_lines(report)))
+    return sections
+
+
 def _sections(report: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[Any]]]]]:
     if report.get("kind") == "triage":
         return [
@@ -687,12 +700,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out = [f"# {md(_title(report))}", "", f"Generated {md(report.get('generated_at'))}.", ""]
     out += [f"- {md(line, 600)}" for line in summary_lines(report)]
     out.append("")
-    out += ["## Failed accounts", ""]
-    out += [f"- {md(who)}: {md(error, 1000)}" for who, error in _failed_lines(report)] or ["_None._"]
-    out.append("")
-    if report.get("kind") == "triage":
-        out += ["## Failed regions", ""]
-        out += [f"- {md(who)}: {md(error, 1000)}" for who, error in _failed_region_lines(report)] or ["_None._"]
+    for heading, failed in _failure_sections(report):
+        out += [f"## {heading}", ""]
+        out += [f"- {md(who)}: {md(error, 1000)}" for who, error in failed] or ["_None._"]
         out.append("")
     for heading, table in _sections(report):
         out += [f"## {heading}", ""]
@@ -712,19 +722,11 @@ def render_html(report: Mapping[str, Any]) -> str:
     body = [f"<h1>{h(_title(report))}</h1>", f"<p>Generated {h(report.get('generated_at'))}.</p>", "<ul>"]
     body += [f"<li>{h(line, 600)}</li>" for line in summary_lines(report)]
     body.append("</ul>")
-    body.append("<h2>Failed accounts</h2>")
-    failed = _failed_lines(report)
-    if failed:
-        body.append("<ul>" + "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed) + "</ul>")
-    else:
-        body.append('<p class="none">None.</p>')
-    if report.get("kind") == "triage":
-        body.append("<h2>Failed regions</h2>")
-        failed = _failed_region_lines(report)
+    for heading, failed in _failure_sections(report):
+        body.append(f"<h2>{h(heading)}</h2>")
         if failed:
-            body.append(
-                "<ul>" + "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed) + "</ul>"
-            )
+            items = "".join(f"<li><b>{h(who)}</b>: {h(error, 1000)}</li>" for who, error in failed)
+            body.append(f"<ul>{items}</ul>")
         else:
             body.append('<p class="none">None.</p>')
     for heading, (headers, rows) in _sections(report):
