@@ -23,7 +23,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import _d
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import _html_table
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import _l
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import h
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import html_page
 
@@ -38,14 +40,6 @@ __all__ = ["FILES", "BaselineReportError", "check_result", "render_html", "rende
 
 class BaselineReportError(ValueError):
     """A ``baseline_result`` the report cannot be written from; the message names the key."""
-
-
-def _d(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def _t(value: Any) -> str:
