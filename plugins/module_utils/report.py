@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 
 SCHEMA = "cloudsec.s3/incident-report/v1"
+#: The files a report module can write (doc fragment cloudsec.s3.report_formats).
+FORMATS = ("json", "markdown", "html")
 VERDICTS = ("compromised", "suspicious", "no_evidence", "inconclusive")
 # authorization verdicts of a call or principal that the report treats specially (values of authorization.VERDICTS)
 INTENT_UNKNOWN = "allowed_intent_unknown"
@@ -55,6 +57,19 @@ _SERIES = 6  # actors drawn as their own series; the rest are "other actors"
 _SUSPECT_COLOURS = ("#c0392b", "#e67e22", "#8e44ad", "#d35400", "#a93226", "#b9770e")
 _OTHER_COLOURS = ("#2e86c1", "#17a589", "#7f8c8d", "#1f618d", "#229954", "#5d6d7e")
 _REST_COLOUR = "#bdc3c7"
+
+
+def formats_argument_spec() -> dict[str, Any]:
+    """The ``formats`` option of the report modules (Ansible argument_spec form)."""
+    return dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS))
+
+
+def requested_formats(formats: Iterable[str]) -> list[str]:
+    """The formats asked for, without repeats, in their order; ValueError when there are none."""
+    out = list(dict.fromkeys(formats))
+    if not out:
+        raise ValueError(f"formats is empty: name at least one of {', '.join(FORMATS)}")
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------------

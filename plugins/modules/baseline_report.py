@@ -36,12 +36,8 @@ options:
     description: Directory on the controller that receives the report files (created with mode C(0750) if needed).
     type: path
     required: true
-  formats:
-    description: Which files to write.
-    type: list
-    elements: str
-    choices: [json, markdown, html]
-    default: [json, markdown, html]
+extends_documentation_fragment:
+  - cloudsec.s3.report_formats
 notes:
   - Needs no AWS access; it reads only its arguments.
   - The files are written with mode C(0640), each through a temporary file renamed into place.
@@ -90,9 +86,13 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.baseline_report import
 from ansible_collections.cloudsec.s3.plugins.module_utils.baseline_report import render_html
 from ansible_collections.cloudsec.s3.plugins.module_utils.baseline_report import render_json
 from ansible_collections.cloudsec.s3.plugins.module_utils.baseline_report import render_markdown
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import formats_argument_spec
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import requested_formats
+from ansible_collections.cloudsec.s3.plugins.module_utils.report_files import FILE_MODE
+from ansible_collections.cloudsec.s3.plugins.module_utils.report_files import check_report_dir
+from ansible_collections.cloudsec.s3.plugins.module_utils.report_files import write_atomic
 
 RENDERERS = {"json": render_json, "markdown": render_markdown, "html": render_html}
-FILE_MODE = 0o640
 
 
 def _up_to_date(path: str, data: bytes) -> bool:
@@ -106,45 +106,35 @@ def _up_to_date(path: str, data: bytes) -> bool:
         return False
 
 
-def _write(path: str, data: bytes) -> None:
-    """Write through a temporary file and rename, so a reader never sees half a report."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.chmod(tmp, FILE_MODE)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             result=dict(type="dict", required=True),
             location=dict(type="path", required=True),
-            formats=dict(
-                type="list", elements="str", choices=["json", "markdown", "html"], default=["json", "markdown", "html"]
-            ),
+            formats=formats_argument_spec(),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    formats = list(dict.fromkeys(p["formats"]))
-    if not formats:
-        module.fail_json(msg="formats is empty: name at least one of json, markdown, html")
+    try:
+        formats = requested_formats(p["formats"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         check_result(p["result"])
     except BaselineReportError as exc:
         module.fail_json(msg=str(exc))
     location = p["location"]
-    if os.path.exists(location) and not os.path.isdir(location):
-        module.fail_json(msg=f"location {location} exists and is not a directory")
+    problem = check_report_dir(location)
+    if problem:
+        module.fail_json(msg=problem)
     paths = {fmt: os.path.join(location, FILES[fmt]) for fmt in formats}
     texts = {fmt: RENDERERS[fmt](p["result"]).encode("utf-8") for fmt in formats}
     written = [fmt for fmt in formats if not _up_to_date(paths[fmt], texts[fmt])]
     if written and not module.check_mode:
         try:
-            os.makedirs(location, mode=0o750, exist_ok=True)
             for fmt in written:
-                _write(paths[fmt], texts[fmt])
+                write_atomic(paths[fmt], texts[fmt])
         except OSError as exc:
             module.fail_json(msg=f"Cannot write the baseline report to {location}: {exc}")
     # AnsibleModule would echo every argument back as invocation.module_args: at 500 buckets that is megabytes the

@@ -87,12 +87,6 @@ options:
     description: The C(harden_result) of the harden role (or a M(cloudsec.s3.s3_bucket_baseline) result).
     type: dict
     default: {}
-  formats:
-    description: Which files to write.
-    type: list
-    elements: str
-    default: [json, markdown, html]
-    choices: [json, markdown, html]
   generated_at:
     description: The report time (ISO-8601); default now. For reproducible reports.
     type: str
@@ -106,6 +100,7 @@ notes:
     there), C(s3:GetObject) and C(s3:PutObject) on the prefix.
   - The report files are replaced when the conclusions change; the evidence snapshots beside them are never changed.
 extends_documentation_fragment:
+  - cloudsec.s3.report_formats
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -216,10 +211,12 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.evidence import open_l
 from ansible_collections.cloudsec.s3.plugins.module_utils.quarantine import validate_incident_id
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import build_report
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import content_digest
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import formats_argument_spec
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import parse_time
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import render_html
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import render_json
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import render_markdown
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import requested_formats
 from ansible_collections.cloudsec.s3.plugins.module_utils.report import summary_lines
 from ansible_collections.cloudsec.s3.plugins.module_utils.validation import validate_bucket_name
 
@@ -278,9 +275,7 @@ def main() -> None:
         evidence=dict(step),
         contain=dict(step),
         harden=dict(step),
-        formats=dict(
-            type="list", elements="str", default=["json", "markdown", "html"], choices=["json", "markdown", "html"]
-        ),
+        formats=formats_argument_spec(),
         generated_at=dict(type="str"),
         failure=dict(type="dict"),
     )
@@ -299,9 +294,10 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     if p["generated_at"] and parse_time(p["generated_at"]) is None:
         module.fail_json(msg=f"Invalid generated_at {p['generated_at']!r}: expected an ISO-8601 time")
-    formats = list(dict.fromkeys(p["formats"]))
-    if not formats:
-        module.fail_json(msg="formats is empty: name at least one of json, markdown, html")
+    try:
+        formats = requested_formats(p["formats"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
 
     report = build_report(
         bucket=p["bucket"] or "",

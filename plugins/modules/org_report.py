@@ -87,15 +87,11 @@ options:
     description: For O(kind=baseline), whether the results come from a check-mode (audit) run.
     type: bool
     default: false
-  formats:
-    description: Which files to write.
-    type: list
-    elements: str
-    choices: [json, markdown, html]
-    default: [json, markdown, html]
   generated_at:
     description: The report time (ISO-8601); default now. For reproducible reports.
     type: str
+extends_documentation_fragment:
+  - cloudsec.s3.report_formats
 notes:
   - Needs no AWS access; it reads only its arguments.
   - With AWX job slicing every slice is its own job and writes the report of its own accounts.
@@ -222,6 +218,10 @@ from ansible_collections.cloudsec.s3.plugins.module_utils.org_report import rend
 from ansible_collections.cloudsec.s3.plugins.module_utils.org_report import render_json
 from ansible_collections.cloudsec.s3.plugins.module_utils.org_report import render_markdown
 from ansible_collections.cloudsec.s3.plugins.module_utils.org_report import summary_lines
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import formats_argument_spec
+from ansible_collections.cloudsec.s3.plugins.module_utils.report import requested_formats
+from ansible_collections.cloudsec.s3.plugins.module_utils.report_files import check_report_dir
+from ansible_collections.cloudsec.s3.plugins.module_utils.report_files import write_atomic
 
 SUFFIXES = {"json": ".json", "markdown": ".md", "html": ".html"}
 RENDERERS = {"json": render_json, "markdown": render_markdown, "html": render_html}
@@ -239,15 +239,6 @@ def _existing_digest(paths: dict) -> str | None:
     return content_digest(previous) if isinstance(previous, dict) else None
 
 
-def _write(path: str, text: str) -> None:
-    """Write through a temporary file and rename, so a reader never sees half a report."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -260,17 +251,16 @@ def main() -> None:
             failed_regions=dict(type="list", elements="dict", default=[]),
             triage_mode=dict(type="str", choices=["delegated_admin", "per_account"], default="delegated_admin"),
             check_mode_run=dict(type="bool", default=False),
-            formats=dict(
-                type="list", elements="str", choices=["json", "markdown", "html"], default=["json", "markdown", "html"]
-            ),
+            formats=formats_argument_spec(),
             generated_at=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    formats = list(dict.fromkeys(p["formats"]))
-    if not formats:
-        module.fail_json(msg="formats is empty: name at least one of json, markdown, html")
+    try:
+        formats = requested_formats(p["formats"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         if p["kind"] == "baseline":
             if not p["accounts"]:
@@ -292,17 +282,17 @@ def main() -> None:
         module.fail_json(msg=str(exc))
 
     location = p["location"]
-    if os.path.exists(location) and not os.path.isdir(location):
-        module.fail_json(msg=f"location {location} exists and is not a directory")
+    problem = check_report_dir(location)
+    if problem:
+        module.fail_json(msg=problem)
     stem = os.path.join(location, f"org-{p['kind']}-report")
     paths = {fmt: stem + SUFFIXES[fmt] for fmt in formats}
     changed = _existing_digest(paths) != report["content_digest"]
     if changed and not module.check_mode:
         try:
-            os.makedirs(location, mode=0o750, exist_ok=True)
             # JSON last: its digest is what the next run compares, so it lands only once the others are written
             for fmt in sorted(formats, key=lambda f: f == "json"):
-                _write(paths[fmt], RENDERERS[fmt](report))
+                write_atomic(paths[fmt], RENDERERS[fmt](report))
         except OSError as exc:
             module.fail_json(msg=f"Cannot write the organization report to {location}: {exc}")
     module.exit_json(

@@ -54,6 +54,11 @@ def test_bad_input_fails_naming_it(capsys, tmp_path):
     assert result["failed"] and "accounts[0]: neither account_id nor host" in result["msg"]
     result = run(capsys, {"kind": "baseline", "location": str(tmp_path), "accounts": []})
     assert result["failed"] and "accounts is empty" in result["msg"]
+    result = run(capsys, {"kind": "baseline", "location": str(tmp_path), "accounts": ACCOUNTS, "formats": []})
+    assert result["failed"] and result["msg"] == "formats is empty: name at least one of json, markdown, html"
+    (tmp_path / "file").write_text("x")
+    result = run(capsys, {"kind": "baseline", "location": str(tmp_path / "file"), "accounts": ACCOUNTS})
+    assert result["failed"] and result["msg"] == f"location {tmp_path / 'file'} exists and is not a directory"
 
 
 def test_triage_returns_and_writes_the_regions_that_could_not_be_read(capsys, tmp_path):
