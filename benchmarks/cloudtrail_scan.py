@@ -204,28 +204,19 @@ def _isal_zlib_len(path: str) -> int:
         return len(isal_zlib.decompress(fh.read(), wbits=31))
 
 
-def _igzip_sized_len(path: str) -> int:
-    """Decompress into one buffer of the size the gzip trailer announces, as the scanner does (no regrowth)."""
-    from isal import igzip_lib
-
-    with open(path, "rb") as fh:
-        data = fh.read()
-    member = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
-    out = member.decompress(data, int.from_bytes(data[-4:], "little") + 1)
-    if not member.eof or member.unused_data:  # not one member of the announced size: decompress it plainly
-        return _igzip_len(path)
-    return len(out)
-
-
 def _sized(path: str) -> bytes:
+    """Decompress into one buffer of the size the gzip trailer announces, with the scanner's own function (no
+    regrowth); a file that is not one member of the announced size is decompressed plainly."""
     from isal import igzip
-    from isal import igzip_lib
 
     with open(path, "rb") as fh:
         data = fh.read()
-    member = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
-    out = member.decompress(data, int.from_bytes(data[-4:], "little") + 1)
-    return out if member.eof and not member.unused_data else igzip.decompress(data)
+    out = cloudtrail_scan._gunzip_sized(data)
+    return out if out is not None else igzip.decompress(data)
+
+
+def _igzip_sized_len(path: str) -> int:
+    return len(_sized(path))
 
 
 try:  # module level: msgspec resolves the string annotations of module-level Structs only
